@@ -1,0 +1,141 @@
+package conn
+
+// Receive returns the next whole message, joining fragments. It blocks until
+// a message arrives or the connection ends. Queued messages are returned
+// even after the connection ended; then the peer's close arrives as a
+// Message of type Close (the state becomes StateCloseReceived, or
+// StateClosed when this side had already sent its close), and later calls
+// return ErrClosed. A connection the server failed (a protocol violation, a
+// message over the size limit, invalid UTF-8) ends with a *CloseError
+// carrying the code the server sent; one that ended without a close
+// handshake ends with a *CloseError of StatusAbnormalClosure.
+//
+// Message.Data is valid until the next Receive or ReceiveFrame. Receive and
+// ReceiveFrame belong to one goroutine at a time; Receive returns
+// ErrMessageInProgress while a message is half read with ReceiveFrame.
+func (w *WebSocket) Receive() (Message, error) {
+	if w.rtype != 0 {
+		return Message{}, ErrMessageInProgress
+	}
+	if w.asm != nil {
+		w.pool.Put(w.asm)
+		w.asm = nil
+	}
+	for {
+		t, fin, p, err := w.nextRecord()
+		if err != nil {
+			w.dropAssembly()
+			return Message{}, err
+		}
+		if t == Close {
+			w.dropAssembly()
+			return w.closeMessage(p), nil
+		}
+		if fin && w.asm == nil {
+			return Message{Type: t, Data: p}, nil
+		}
+		if w.asm == nil {
+			w.asm = w.pool.Get()
+			w.rtype = t
+		}
+		w.asm.B = append(w.asm.B, p...)
+		if fin {
+			t, w.rtype = w.rtype, 0
+			return Message{Type: t, Data: w.asm.B}, nil
+		}
+	}
+}
+
+func (w *WebSocket) dropAssembly() {
+	w.rtype = 0
+	if w.asm != nil {
+		w.pool.Put(w.asm)
+		w.asm = nil
+	}
+}
+
+// ReceiveFrame copies the next received bytes into buf and describes them.
+// A frame larger than buf is returned over several calls; EndOfMessage is
+// set on the call that returns a message's last bytes. Control frames are
+// never returned, except the peer's close (Type Close, Count 0). Errors are
+// those of Receive. ReceiveFrame belongs to one goroutine at a time.
+func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
+	if w.asm != nil {
+		w.pool.Put(w.asm)
+		w.asm = nil
+	}
+	if w.rpart == nil {
+		t, fin, p, err := w.nextRecord()
+		if err != nil {
+			w.rtype = 0
+			return ReceiveResult{}, err
+		}
+		if t == Close {
+			w.rtype = 0
+			m := w.closeMessage(p)
+			return ReceiveResult{Type: Close, EndOfMessage: true, CloseStatus: m.CloseStatus, CloseStatusDescription: m.CloseReason}, nil
+		}
+		if w.rtype == 0 {
+			w.rtype = t
+		}
+		w.rpart, w.rpartFin = p, fin
+	}
+	n := copy(buf, w.rpart)
+	w.rpart = w.rpart[n:]
+	res := ReceiveResult{Count: n, Type: w.rtype}
+	if len(w.rpart) == 0 {
+		w.rpart = nil
+		if w.rpartFin {
+			res.EndOfMessage = true
+			w.rtype = 0
+		}
+	}
+	return res, nil
+}
+
+// closeMessage records the peer's close payload p and moves the state.
+func (w *WebSocket) closeMessage(p []byte) Message {
+	code, reason := decodeClose(p)
+	w.mu.Lock()
+	w.closeStatus, w.closeReason = code, reason
+	if s, ok := w.state.afterReceiveClose(); ok && s == StateCloseReceived {
+		w.state = s
+	}
+	w.mu.Unlock()
+	return Message{Type: Close, CloseStatus: code, CloseReason: reason}
+}
+
+// nextRecord returns the next queued record, blocking until one arrives or
+// the stream ends. The payload aliases the current batch buffer, which is
+// recycled when the receiver takes the next batch.
+func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
+	for {
+		if w.rbuf != nil && w.roff < len(w.rbuf.B) {
+			t, fin, p, next := readRecord(w.rbuf.B, w.roff)
+			w.roff = next
+			return t, fin, p, nil
+		}
+		w.mu.Lock()
+		if old := w.rbuf; old != nil {
+			w.unread -= len(old.B)
+			w.rbuf, w.roff = nil, 0
+			w.pool.Put(old)
+		}
+		if w.inbox != nil {
+			w.rbuf, w.inbox = w.inbox, nil
+			w.mu.Unlock()
+			continue
+		}
+		if w.ended {
+			err := w.endErr
+			w.mu.Unlock()
+			if err == nil {
+				err = ErrClosed
+			}
+			return 0, false, nil, err
+		}
+		w.waiting = true
+		w.mu.Unlock()
+		<-w.signal
+	}
+}

@@ -1,0 +1,34 @@
+package conn
+
+import "time"
+
+// Transport is the engine's side of a WebSocket: it frames and queues what
+// the WebSocket sends. It is implemented by the engine package; application
+// code does not use it.
+//
+// Every method is safe for concurrent use.
+type Transport interface {
+	// WriteData queues one data frame: opcode t when first, otherwise a
+	// continuation, with FIN set when fin. It blocks while the connection's
+	// unsent bytes are over the engine's limit and returns ErrWriteTimeout
+	// (after aborting the connection) when that lasts longer than the write
+	// timeout. payload is copied before WriteData returns. Once a close frame
+	// has been queued WriteData returns ErrClosed and queues nothing.
+	WriteData(t MessageType, first, fin bool, payload []byte) error
+	// WriteClose queues a close frame carrying code and reason (code
+	// StatusNoStatusReceived sends an empty payload). It never blocks on the
+	// unsent-bytes limit. When thenClose is true the TCP connection is closed
+	// as soon as everything queued has been written.
+	WriteClose(code StatusCode, reason string, thenClose bool) error
+	// Abort closes the TCP connection at once, dropping unsent bytes.
+	Abort()
+}
+
+// Limits are the WebSocket's own bounds, set by the engine.
+type Limits struct {
+	// MaxUnread is the most bytes of received, unread messages the
+	// WebSocket queues. Zero means no limit.
+	MaxUnread int
+	// CloseTimeout bounds how long Close waits for the peer's close frame.
+	CloseTimeout time.Duration
+}

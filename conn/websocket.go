@@ -1,0 +1,157 @@
+package conn
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/volley-ws/volley/codec"
+)
+
+// WebSocket is an open WebSocket connection with a blocking API.
+//
+// Send, SendText, SendBinary, SendFrame, Close, SendClose, Abort, State,
+// CloseStatus and CloseStatusDescription are safe to call from many
+// goroutines at once; frames of concurrent Sends never interleave. Receive
+// and ReceiveFrame must be called from one goroutine at a time.
+//
+// Buffers: data passed to a Send method is copied before it returns. Data
+// returned by Receive is valid until the next Receive or ReceiveFrame.
+type WebSocket struct {
+	t      Transport
+	limits Limits
+	pool   *bytebufferpool.Pool
+
+	// mu guards everything below it, shared by the event loop (through
+	// Peer) and the API goroutines.
+	mu          sync.Mutex
+	state       State
+	inbox       *bytebufferpool.ByteBuffer // records appended by the loop
+	unread      int                        // payload bytes queued, not yet returned
+	waiting     bool                       // a receiver waits on signal
+	peerClosed  bool                       // the peer's close frame arrived (maybe not yet received by the app)
+	peerStatus  StatusCode                 // its code, to echo
+	ended       bool                       // no more records will arrive
+	endErr      error                      // why the stream ended, if not by a close handshake
+	closeStatus StatusCode
+	closeReason string
+	signal      chan struct{} // wakes a waiting receiver; capacity 1
+	done        chan struct{} // closed when the state becomes final
+
+	// Send side, guarded by sendMu.
+	sendMu   sync.Mutex
+	sendType MessageType // type of the SendFrame message in progress, 0 when none
+	sendUTF8 codec.Validator
+
+	// Receive side, owned by the receiving goroutine.
+	rbuf     *bytebufferpool.ByteBuffer // batch taken from inbox
+	roff     int                        // next record in rbuf
+	rpart    []byte                     // rest of a record partly returned by ReceiveFrame
+	rpartFin bool
+	rtype    MessageType // type of the message being received, 0 between messages
+	asm      *bytebufferpool.ByteBuffer
+}
+
+// New returns a WebSocket in StateOpen that sends through t, and the Peer
+// through which the engine's event loop reports what arrives. pool supplies
+// the inbox and reassembly buffers. It is meant for engine implementations.
+func New(t Transport, limits Limits, pool *bytebufferpool.Pool) (*WebSocket, Peer) {
+	w := &WebSocket{
+		t:      t,
+		limits: limits,
+		pool:   pool,
+		state:  StateOpen,
+		signal: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	return w, Peer{w}
+}
+
+// State returns the current state. Safe for concurrent use.
+func (w *WebSocket) State() State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state
+}
+
+// CloseStatus returns the status code of the close frame the peer sent,
+// once it has been received, or 0. Safe for concurrent use.
+func (w *WebSocket) CloseStatus() StatusCode {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closeStatus
+}
+
+// CloseStatusDescription returns the reason of the peer's close frame, once
+// received. Safe for concurrent use.
+func (w *WebSocket) CloseStatusDescription() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closeReason
+}
+
+// Done returns a channel that is closed when the state becomes final
+// (StateClosed or StateAborted).
+func (w *WebSocket) Done() <-chan struct{} { return w.done }
+
+// setFinal moves to a final state; mu must be held.
+func (w *WebSocket) setFinal(s State) {
+	if w.state.Final() {
+		return
+	}
+	w.state = s
+	close(w.done)
+}
+
+// wake signals a waiting receiver; mu must be held.
+func (w *WebSocket) wake() {
+	if w.waiting {
+		w.waiting = false
+		select {
+		case w.signal <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Abort closes the connection at once without a close handshake. Unsent
+// data is dropped; queued received messages can still be read. The state
+// becomes StateAborted unless it was already final. Safe for concurrent use.
+func (w *WebSocket) Abort() {
+	w.mu.Lock()
+	if !w.state.Final() {
+		w.setFinal(StateAborted)
+		if w.endErr == nil {
+			w.endErr = ErrAborted
+		}
+	}
+	w.ended = true
+	w.wake()
+	w.mu.Unlock()
+	w.t.Abort()
+}
+
+// canSend reports whether data frames may be sent in the current state.
+func (w *WebSocket) canSend() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state == StateOpen || w.state == StateCloseReceived
+}
+
+// waitTimer returns a timer for d, or a nil channel when d <= 0.
+func waitTimer(d time.Duration) (*time.Timer, <-chan time.Time) {
+	if d <= 0 {
+		return nil, nil
+	}
+	t := time.NewTimer(d)
+	return t, t.C
+}
+
+func decodeClose(p []byte) (StatusCode, string) {
+	if len(p) < 2 {
+		return StatusNoStatusReceived, ""
+	}
+	return StatusCode(binary.BigEndian.Uint16(p)), string(p[2:])
+}

@@ -1,0 +1,32 @@
+package engine
+
+import (
+	"github.com/volley-ws/volley/conn"
+)
+
+// backend is the upgrade.Backend of a connection's Context.
+type backend struct{ c *connection }
+
+// Upgrade queues the 101 response, creates the WebSocket and hands the
+// connection to the loop in WebSocket mode. Called on the handler's
+// goroutine.
+func (b backend) Upgrade(response []byte) (*conn.WebSocket, error) {
+	c := b.c
+	o := &c.out
+	o.mu.Lock()
+	if o.dead {
+		o.mu.Unlock()
+		return nil, conn.ErrAborted
+	}
+	if o.buf == nil {
+		o.buf = c.srv.pool.Get()
+	}
+	o.buf.B = append(o.buf.B, response...)
+	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
+	c.ws, c.peer = conn.New(c, limits, &c.srv.pool)
+	o.scheduled = true
+	o.mu.Unlock()
+	c.handoff.Store(handoffUpgraded)
+	_ = c.gc.Wake(nil)
+	return c.ws, nil
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// Config configures a Server. The zero value is valid: every zero field
+// means the default documented on it.
+type Config struct {
+	// Addr is the TCP address to listen on, host:port. Default
+	// "127.0.0.1:8080". Port 0 picks a free port (see Server.Addr).
+	Addr string
+	// EventLoops is the number of gnet event loops. Default: one per CPU.
+	EventLoops int
+
+	// MaxHandshakeBytes bounds an HTTP request head; a longer one is
+	// answered 431. Default 8 KiB.
+	MaxHandshakeBytes int
+	// MaxRequestBody bounds a plain HTTP request body (Content-Length);
+	// a longer one is answered 413. Default 1 MiB.
+	MaxRequestBody int
+	// HandshakeTimeout bounds the time from accepting a connection (or
+	// finishing the previous keep-alive request) to receiving a whole
+	// request; slower clients are dropped. Default 10s.
+	HandshakeTimeout time.Duration
+
+	// MaxMessageSize bounds a received message (all its fragments); a
+	// larger one fails the connection with close 1009 as soon as a frame
+	// header announces it. Default 16 MiB.
+	MaxMessageSize int64
+	// MaxUnreadBytes bounds the received bytes a blocking WebSocket queues
+	// for Receive. A handler that falls behind by more fails the connection
+	// with close 1008. Default 32 MiB; it is raised to MaxMessageSize+64 KiB
+	// when smaller.
+	MaxUnreadBytes int
+	// MaxUnsentBytes bounds the bytes queued for a connection but not yet
+	// written to its socket. Past it, blocking Send waits (up to
+	// WriteTimeout) and the event API's Send returns ErrSendQueueFull.
+	// Default 4 MiB.
+	MaxUnsentBytes int
+	// WriteTimeout bounds how long a blocking Send waits for a peer that
+	// does not read before failing with conn.ErrWriteTimeout and aborting
+	// the connection. Default 10s.
+	WriteTimeout time.Duration
+	// IdleTimeout: a WebSocket that receives nothing for IdleTimeout/2 is
+	// sent a ping; one that receives nothing for IdleTimeout is closed with
+	// 1001. Default 60s. Negative disables both.
+	IdleTimeout time.Duration
+	// CloseTimeout bounds a closing handshake: the wait for the peer's close
+	// after ours, for the application's answer to the peer's close, and for
+	// the peer to end the TCP connection afterwards. Default 5s.
+	CloseTimeout time.Duration
+
+	// Upgrade configures subprotocols and the origin check for every
+	// WebSocket route.
+	Upgrade upgrade.Options
+
+	// Logger receives handler panics and engine errors. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	DefaultAddr              = "127.0.0.1:8080"
+	DefaultMaxHandshakeBytes = 8 << 10
+	DefaultMaxRequestBody    = 1 << 20
+	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultMaxMessageSize    = 16 << 20
+	DefaultMaxUnreadBytes    = 32 << 20
+	DefaultMaxUnsentBytes    = 4 << 20
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultCloseTimeout      = 5 * time.Second
+)
+
+// withDefaults returns c with defaults filled in, or an error naming the
+// first invalid field.
+func (c Config) withDefaults() (Config, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	def(&c.EventLoops, runtime.NumCPU())
+	def(&c.MaxHandshakeBytes, DefaultMaxHandshakeBytes)
+	def(&c.MaxRequestBody, DefaultMaxRequestBody)
+	def(&c.MaxUnsentBytes, DefaultMaxUnsentBytes)
+	def(&c.MaxUnreadBytes, DefaultMaxUnreadBytes)
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	defDur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	defDur(&c.WriteTimeout, DefaultWriteTimeout)
+	defDur(&c.IdleTimeout, DefaultIdleTimeout)
+	defDur(&c.CloseTimeout, DefaultCloseTimeout)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{
+		{"EventLoops", c.EventLoops < 0},
+		{"MaxHandshakeBytes", c.MaxHandshakeBytes < 0},
+		{"MaxRequestBody", c.MaxRequestBody < 0},
+		{"MaxMessageSize", c.MaxMessageSize < 0},
+		{"MaxUnreadBytes", c.MaxUnreadBytes < 0},
+		{"MaxUnsentBytes", c.MaxUnsentBytes < 0},
+		{"HandshakeTimeout", c.HandshakeTimeout < 0},
+		{"WriteTimeout", c.WriteTimeout < 0},
+		{"CloseTimeout", c.CloseTimeout < 0},
+	} {
+		if f.bad {
+			return c, fmt.Errorf("engine: Config.%s must not be negative", f.name)
+		}
+	}
+	if min := int(c.MaxMessageSize) + 64<<10; c.MaxUnreadBytes < min {
+		c.MaxUnreadBytes = min
+	}
+	return c, nil
+}

@@ -1,0 +1,238 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// phase is where a connection is in its life. It is owned by the event loop.
+type phase uint8
+
+const (
+	phaseHTTP    phase = iota // reading a request
+	phaseHandler              // a handler goroutine owns the request; input waits
+	phaseWS                   // WebSocket frames
+	phaseClosing              // our side is done: input is discarded until the peer closes
+)
+
+// Hand-offs from a handler goroutine to the loop (connection.handoff).
+const (
+	handoffNone     int32 = iota
+	handoffResponse       // the handler returned; its response is queued
+	handoffUpgraded       // the handler upgraded; frames follow
+)
+
+// connection is the per-connection state. Fields marked "loop" are touched
+// only on the connection's event loop; the outbox and the atomics are
+// shared with other goroutines.
+type connection struct {
+	srv *Server
+	gc  gnet.Conn
+
+	phase        phase  // loop
+	leftover     int    // loop: bytes left in gnet's buffer after the last OnTraffic
+	keepAlive    bool   // loop: the current HTTP request allows another one
+	lastRead     int64  // loop: coarse time of the last received bytes
+	pinged       bool   // loop: a keep-alive ping is outstanding
+	gone         bool   // loop: OnClose ran
+	shutdownSent bool   // loop: the shutdown close was sent
+	reader       reader // loop: frame parser state
+	events       *Conn
+	ws           *conn.WebSocket
+	peer         conn.Peer
+
+	out     outbox
+	handoff atomic.Int32
+	// due is the coarse time at which the loop must look at the connection
+	// (a handshake, close or linger deadline), 0 for none. Set by the loop
+	// and by senders; read by the ticker.
+	due atomic.Int64
+	// idleCheck is the coarse time of the next idle check (ping or idle
+	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
+	idleCheck atomic.Int64
+	draining  atomic.Bool // registered in the server's drain set
+}
+
+// --- conn.Transport, for the blocking API ---
+
+// WriteData implements conn.Transport.
+func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []byte) error {
+	o := &c.out
+	o.mu.Lock()
+	var timer *time.Timer
+	var expired <-chan time.Time
+	for !o.closeQueued && !o.dead && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		if timer == nil {
+			timer, expired = deadline(c.srv.cfg.WriteTimeout)
+			defer timer.Stop()
+		}
+		room := o.waitRoom()
+		o.mu.Unlock()
+		c.srv.watchDrain(c)
+		select {
+		case <-room:
+		case <-expired:
+			c.abortWith(conn.ErrWriteTimeout)
+			return conn.ErrWriteTimeout
+		}
+		o.mu.Lock()
+	}
+	if o.closeQueued || o.dead {
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	o.appendFrame(&c.srv.pool, opcode(t, first), fin, payload)
+	wake := !o.scheduled
+	o.scheduled = true
+	o.mu.Unlock()
+	if wake {
+		_ = c.gc.Wake(nil)
+	}
+	return nil
+}
+
+// WriteClose implements conn.Transport.
+func (c *connection) WriteClose(code conn.StatusCode, reason string, thenClose bool) error {
+	o := &c.out
+	o.mu.Lock()
+	if o.closeQueued || o.dead {
+		if thenClose && !o.dead && !o.closeAfter {
+			o.closeAfter = true
+			wake := !o.scheduled
+			o.scheduled = true
+			o.mu.Unlock()
+			if wake {
+				_ = c.gc.Wake(nil)
+			}
+			return nil
+		}
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	o.appendClose(&c.srv.pool, code, reason, thenClose)
+	wake := !o.scheduled
+	o.scheduled = true
+	o.mu.Unlock()
+	if !thenClose {
+		c.setDue(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+	}
+	if wake {
+		_ = c.gc.Wake(nil)
+	}
+	return nil
+}
+
+// Abort implements conn.Transport.
+func (c *connection) Abort() {
+	o := &c.out
+	o.mu.Lock()
+	dead := o.dead
+	o.dead = true
+	if o.buf != nil {
+		c.srv.pool.Put(o.buf)
+		o.buf = nil
+	}
+	o.signalRoom()
+	o.mu.Unlock()
+	if !dead {
+		_ = c.gc.Close()
+	}
+}
+
+// abortWith aborts the WebSocket (or event connection) because of err.
+func (c *connection) abortWith(err error) {
+	if c.ws != nil {
+		c.peer.Fail(err)
+	}
+	c.Abort()
+}
+
+// setDue records that the loop must look at the connection by t (coarse
+// nanoseconds); an earlier deadline wins.
+func (c *connection) setDue(t int64) {
+	for {
+		cur := c.due.Load()
+		if cur != 0 && cur <= t {
+			return
+		}
+		if c.due.CompareAndSwap(cur, t) {
+			return
+		}
+	}
+}
+
+// --- loop side ---
+
+// queueLocal appends raw bytes (an HTTP response) to the outbox. Any
+// goroutine.
+func (c *connection) queueLocal(b []byte, closeAfter bool) {
+	o := &c.out
+	o.mu.Lock()
+	if !o.dead {
+		if o.buf == nil {
+			o.buf = c.srv.pool.Get()
+		}
+		o.buf.B = append(o.buf.B, b...)
+		if closeAfter {
+			o.closeAfter = true
+			o.closeQueued = true
+		}
+	}
+	o.mu.Unlock()
+}
+
+// flush writes everything queued with one gnet Write. It returns true when
+// the connection must now be closed (everything is written and a close was
+// asked for). Loop only.
+func (c *connection) flush() (closeNow bool) {
+	o := &c.out
+	o.mu.Lock()
+	b := o.buf
+	o.buf = nil
+	o.scheduled = false
+	o.mu.Unlock()
+	if b != nil {
+		_, err := c.gc.Write(b.B)
+		c.srv.pool.Put(b)
+		if err != nil {
+			return false // gnet closed the connection; OnClose follows
+		}
+	}
+	pending := c.gc.OutboundBuffered()
+	o.mu.Lock()
+	o.gnetPending = pending
+	if o.unsent() < c.srv.cfg.MaxUnsentBytes {
+		o.signalRoom()
+	}
+	closeAfter := o.closeAfter
+	waiting := o.room != nil
+	o.mu.Unlock()
+	if pending > 0 && (closeAfter || waiting) {
+		c.srv.watchDrain(c)
+	}
+	return closeAfter && pending == 0
+}
+
+// beginClosing half-closes the socket once everything is written: the peer
+// sees our FIN after the last byte, and the loop discards its input until it
+// closes too or the close timeout passes. Loop only.
+func (c *connection) beginClosing() {
+	if c.phase == phaseClosing {
+		return
+	}
+	c.phase = phaseClosing
+	c.idleCheck.Store(0)
+	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
+	c.due.Store(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+}
+
+// newContext builds the upgrade.Context for a request.
+func (c *connection) newContext(req *upgrade.Request, body []byte) *upgrade.Context {
+	return upgrade.NewContext(req, body, c.gc.RemoteAddr(), backend{c}, &c.srv.cfg.Upgrade)
+}

@@ -1,0 +1,17 @@
+// Package engine is volley's server: gnet event loops that parse HTTP
+// requests and WebSocket frames straight out of gnet's inbound buffers, a
+// per-connection state machine that enforces RFC 6455, and two ways to
+// handle WebSockets:
+//
+//   - HandleFunc runs an upgrade.HandlerFunc on its own goroutine per
+//     request, with the blocking conn.WebSocket API (Send/Receive).
+//   - HandleEvents runs an EventHandler's callbacks on the event loop with
+//     zero-copy payloads, for latency-sensitive applications.
+//
+// Plain HTTP requests are served on the same port (keep-alive, exact-path
+// routing, 404 for unknown paths), so one server serves a page and its
+// WebSocket endpoint.
+//
+// Every limit has a documented default in Config; a zero Config is a valid
+// configuration listening on 127.0.0.1:8080.
+package engine

@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"errors"
+	"net"
+
+	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// EventHandler receives a WebSocket's events on the connection's event loop.
+// Callbacks must not block: every connection of the loop waits while one
+// runs. A panic in a callback is recovered, logged, and fails the connection
+// with close 1011.
+type EventHandler interface {
+	// OnOpen is called once the 101 response is queued.
+	OnOpen(c *Conn)
+	// OnMessage is called with each whole message. payload is valid only
+	// during the call: it usually aliases gnet's read buffer. Copy it to
+	// keep it.
+	OnMessage(c *Conn, t conn.MessageType, payload []byte)
+	// OnClose is called once when the connection is gone. err is a
+	// *conn.CloseError with the close code that ended it: the peer's code
+	// after a close handshake, the server's after a failure, or
+	// StatusAbnormalClosure when the TCP connection ended without one.
+	OnClose(c *Conn, err error)
+}
+
+// ErrSendQueueFull is returned by Conn.Send when the connection's unsent
+// bytes are over Config.MaxUnsentBytes: the peer is not reading fast
+// enough. Nothing was queued.
+var ErrSendQueueFull = errors.New("engine: send queue full")
+
+// Conn is a WebSocket served through an EventHandler.
+//
+// Send, SendText, Close, Abort and Unsent are safe from any goroutine and
+// never block; called from a callback, what they queue is written with one
+// syscall when the loop iteration ends. The other methods belong to the
+// event loop (call them from callbacks).
+type Conn struct {
+	c          *connection
+	h          EventHandler
+	req        *upgrade.Request
+	protocol   string
+	asm        *bytebufferpool.ByteBuffer // loop: a fragmented message being joined
+	peerClosed bool                       // loop
+	endErr     *conn.CloseError           // loop: why it ended
+	userData   any
+}
+
+// Request returns the handshake request. Loop only; valid while the
+// connection is open.
+func (e *Conn) Request() *upgrade.Request { return e.req }
+
+// Subprotocol returns the negotiated subprotocol, or "".
+func (e *Conn) Subprotocol() string { return e.protocol }
+
+// RemoteAddr returns the peer's address.
+func (e *Conn) RemoteAddr() net.Addr { return e.c.gc.RemoteAddr() }
+
+// SetUserData attaches a value of the application's to the connection.
+// Loop only.
+func (e *Conn) SetUserData(v any) { e.userData = v }
+
+// UserData returns the value set with SetUserData. Loop only.
+func (e *Conn) UserData() any { return e.userData }
+
+// Send queues data as one message of type t (Text or Binary; Text must be
+// valid UTF-8). data is copied before Send returns. It returns
+// ErrSendQueueFull when the peer is not keeping up, conn.ErrClosed after a
+// close frame was queued. Safe from any goroutine; never blocks.
+func (e *Conn) Send(t conn.MessageType, data []byte) error {
+	if t != conn.Text && t != conn.Binary {
+		return conn.ErrInvalidMessageType
+	}
+	if t == conn.Text && !codec.ValidUTF8(data) {
+		return conn.ErrInvalidUTF8
+	}
+	c := e.c
+	o := &c.out
+	o.mu.Lock()
+	if o.closeQueued || o.dead {
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	if o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		o.mu.Unlock()
+		return ErrSendQueueFull
+	}
+	o.appendFrame(&c.srv.pool, opcode(t, true), true, data)
+	wake := !o.scheduled
+	o.scheduled = true
+	o.mu.Unlock()
+	if wake {
+		_ = c.gc.Wake(nil)
+	}
+	return nil
+}
+
+// SendText queues s as one Text message. See Send.
+func (e *Conn) SendText(s string) error { return e.Send(conn.Text, []byte(s)) }
+
+// Unsent returns the bytes queued for the connection and not yet written
+// to its socket. Safe from any goroutine.
+func (e *Conn) Unsent() int {
+	o := &e.c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unsent()
+}
+
+// Close starts the closing handshake with code and reason; the connection
+// ends when the peer answers, or is aborted after Config.CloseTimeout.
+// OnClose follows. Safe from any goroutine; never blocks.
+func (e *Conn) Close(code conn.StatusCode, reason string) error {
+	if !code.Sendable() && code != conn.StatusNoStatusReceived {
+		return conn.ErrInvalidStatusCode
+	}
+	return e.c.WriteClose(code, reason, false)
+}
+
+// Abort closes the TCP connection at once. OnClose follows. Safe from any
+// goroutine.
+func (e *Conn) Abort() { e.c.Abort() }
+
+// deliver joins fragments and calls OnMessage. Loop only.
+func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
+	if whole {
+		e.call(func() { e.h.OnMessage(e, t, chunk) })
+		return
+	}
+	if e.asm == nil {
+		e.asm = e.c.srv.pool.Get()
+	}
+	e.asm.B = append(e.asm.B, chunk...)
+	if !fin {
+		return
+	}
+	asm := e.asm
+	e.asm = nil
+	e.call(func() { e.h.OnMessage(e, t, asm.B) })
+	e.c.srv.pool.Put(asm)
+}
+
+// call runs a callback, turning a panic into a 1011 failure. Loop only.
+func (e *Conn) call(fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.c.srv.logPanic(v, e.c.gc.RemoteAddr())
+			e.c.fail(&codec.Error{Code: ws.StatusInternalServerError, Reason: "internal error"})
+		}
+	}()
+	fn()
+}
+
+// peerClose handles the peer's close frame: answer it (echoing the code)
+// unless we closed first, then close the TCP connection. Loop only.
+func (e *Conn) peerClose(code conn.StatusCode, reason []byte) {
+	e.peerClosed = true
+	if e.endErr == nil {
+		e.endErr = &conn.CloseError{Code: code, Reason: string(reason)}
+	}
+	_ = e.c.WriteClose(code, "", true)
+}
+
+// failed records the server's failure of the connection. Loop only.
+func (e *Conn) failed(err *conn.CloseError) {
+	if e.endErr == nil {
+		e.endErr = err
+	}
+}
+
+// expire handles a passed close deadline: the peer did not answer our
+// close. Loop only.
+func (e *Conn) expire() {
+	if !e.peerClosed {
+		e.c.Abort()
+	}
+}
+
+// gone calls OnClose. Loop only.
+func (e *Conn) gone() {
+	if e.asm != nil {
+		e.c.srv.pool.Put(e.asm)
+		e.asm = nil
+	}
+	err := e.endErr
+	if err == nil {
+		err = &conn.CloseError{Code: conn.StatusAbnormalClosure, Reason: "connection closed without a close handshake"}
+	}
+	e.call(func() { e.h.OnClose(e, err) })
+}

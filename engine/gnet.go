@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// gnetHandler adapts gnet's callbacks to the server. Every method but
+// OnTick runs on an event loop.
+type gnetHandler struct {
+	gnet.BuiltinEventEngine
+	s *Server
+}
+
+func (h *gnetHandler) OnBoot(eng gnet.Engine) gnet.Action {
+	if err := h.s.boot(eng); err != nil {
+		h.s.cfg.Logger.Error("volley: boot failed", "err", err)
+		return gnet.Shutdown
+	}
+	return gnet.None
+}
+
+func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := h.s
+	if s.shutdown.Load() {
+		return nil, gnet.Close
+	}
+	c := &connection{srv: s, gc: gc}
+	gc.SetContext(c)
+	c.due.Store(s.coarseNow() + int64(s.cfg.HandshakeTimeout))
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	return nil, gnet.None
+}
+
+func (h *gnetHandler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*connection)
+	if !ok {
+		return gnet.Close
+	}
+	return c.traffic()
+}
+
+func (h *gnetHandler) OnClose(gc gnet.Conn, _ error) gnet.Action {
+	if c, ok := gc.Context().(*connection); ok {
+		c.closed()
+	}
+	return gnet.None
+}
+
+func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
+	return h.s.tick(), gnet.None
+}
+
+// gnetLogger sends gnet's warnings and errors to the server's logger and
+// drops its debug and info chatter.
+type gnetLogger struct{ l *slog.Logger }
+
+func (gnetLogger) Debugf(string, ...any) {}
+func (gnetLogger) Infof(string, ...any)  {}
+func (g gnetLogger) Warnf(format string, args ...any) {
+	g.l.Warn("gnet: " + fmt.Sprintf(format, args...))
+}
+func (g gnetLogger) Errorf(format string, args ...any) {
+	g.l.Error("gnet: " + fmt.Sprintf(format, args...))
+}
+func (g gnetLogger) Fatalf(format string, args ...any) {
+	g.l.Error("gnet: fatal: " + fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"errors"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// readHTTP parses one request from data and dispatches it. It returns the
+// bytes consumed: 0 when the request is incomplete. Loop only.
+func (c *connection) readHTTP(data []byte) int {
+	s := c.srv
+	req, n, err := upgrade.ParseRequest(data, s.cfg.MaxHandshakeBytes)
+	if err != nil {
+		c.respondErr(err)
+		return len(data)
+	}
+	if req == nil {
+		return 0
+	}
+	var body []byte
+	if cl := req.ContentLength; cl > 0 {
+		if cl > int64(s.cfg.MaxRequestBody) {
+			c.respondErr(upgrade.ErrBodyTooLarge)
+			return len(data)
+		}
+		if int64(len(data)-n) < cl {
+			return 0 // wait for the whole body
+		}
+		body = append([]byte(nil), data[n:n+int(cl)]...)
+		n += int(cl)
+	}
+	c.due.Store(0)
+	keepAlive := req.KeepAlive && !s.shutdown.Load()
+	rt, ok := s.routes[req.Path]
+	switch {
+	case !ok:
+		c.respond(http.StatusNotFound, "not found", keepAlive)
+	case rt.events != nil:
+		c.acceptEvents(req, rt.events)
+	default:
+		c.phase = phaseHandler
+		ctx := c.newContext(req, body)
+		s.handlers.Add(1)
+		go s.runHandler(c, rt.fn, ctx, keepAlive)
+	}
+	return n
+}
+
+// respondErr answers a bad request with its status and closes the
+// connection. Loop only.
+func (c *connection) respondErr(err error) {
+	var se *upgrade.StatusError
+	if !errors.As(err, &se) {
+		se = upgrade.ErrMalformedRequest
+	}
+	c.queueLocal(upgrade.AppendResponse(nil, se.Status, se.Header, []byte(se.Reason), false, false), true)
+	c.phase = phaseClosing
+	c.reader.done = true
+}
+
+// respond queues a plain text response; without keepAlive the connection
+// closes after it. Loop only.
+func (c *connection) respond(status int, body string, keepAlive bool) {
+	hdr := []upgrade.HeaderField{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}}
+	c.queueLocal(upgrade.AppendResponse(nil, status, hdr, []byte(body), keepAlive, false), !keepAlive)
+	if keepAlive {
+		c.due.Store(c.srv.coarseNow() + int64(c.srv.cfg.HandshakeTimeout))
+	} else {
+		c.phase = phaseClosing
+	}
+}
+
+// acceptEvents completes a handshake for an event route on the loop.
+func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
+	if !upgrade.IsUpgradeRequest(req) {
+		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
+		c.queueLocal(upgrade.AppendResponse(nil, http.StatusUpgradeRequired, hdr, []byte("websocket endpoint"), false, false), true)
+		c.phase = phaseClosing
+		return
+	}
+	resp, protocol, err := upgrade.Negotiate(req, &c.srv.cfg.Upgrade)
+	if err != nil {
+		c.respondErr(err)
+		return
+	}
+	c.queueLocal(resp, false)
+	c.events = &Conn{c: c, h: h, req: req, protocol: protocol}
+	c.startWS(c.srv.coarseNow())
+	e := c.events
+	e.call(func() { h.OnOpen(e) })
+}
+
+// runHandler runs a blocking handler on its own goroutine and hands the
+// connection back to the loop when it returns: with its HTTP response, or,
+// after an upgrade, with the closing handshake finished or started.
+func (s *Server) runHandler(c *connection, fn upgrade.HandlerFunc, ctx *upgrade.Context, keepAlive bool) {
+	defer s.handlers.Done()
+	panicked := s.call(fn, ctx)
+	if ctx.Upgraded() {
+		code := conn.StatusNormalClosure
+		if panicked {
+			code = conn.StatusInternalError
+		}
+		c.peer.Expire(code)
+		return
+	}
+	keepAlive = keepAlive && !panicked && !s.shutdown.Load()
+	var resp []byte
+	if panicked {
+		resp = upgrade.AppendResponse(nil, http.StatusInternalServerError, nil, []byte("internal server error"), false, false)
+	} else {
+		resp = ctx.AppendResponse(nil, keepAlive)
+	}
+	c.queueLocal(resp, !keepAlive)
+	c.handoff.Store(handoffResponse)
+	_ = c.gc.Wake(nil)
+}
+
+// call runs fn, recovering and logging a panic.
+func (s *Server) call(fn upgrade.HandlerFunc, ctx *upgrade.Context) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", ctx.Path(), "remote", ctx.RemoteAddr().String(), "stack", string(debug.Stack()))
+		}
+	}()
+	fn(ctx)
+	return false
+}

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+)
+
+// outbox queues what a connection sends until its event loop writes it.
+// Any goroutine appends whole frames under mu; the loop takes the whole
+// buffer at once and writes it with one gnet Write, so everything queued in
+// one loop iteration leaves in one syscall. The buffer comes from a pool
+// and goes back after each write: an idle connection holds none.
+type outbox struct {
+	mu          sync.Mutex
+	buf         *bytebufferpool.ByteBuffer
+	gnetPending int  // bytes gnet still buffers, as of the last flush
+	scheduled   bool // a flush is coming: the loop is running or was woken
+	closeQueued bool // a close frame is queued: no more frames
+	closeAfter  bool // close the TCP connection once everything is written
+	dead        bool // the connection is gone or aborted
+	room        chan struct{}
+}
+
+// unsent is what counts against MaxUnsentBytes; mu must be held.
+func (o *outbox) unsent() int {
+	n := o.gnetPending
+	if o.buf != nil {
+		n += len(o.buf.B)
+	}
+	return n
+}
+
+// appendFrame appends one unmasked frame; mu must be held.
+func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, fin bool, payload []byte) {
+	if o.buf == nil {
+		o.buf = pool.Get()
+	}
+	o.buf.B = codec.AppendHeader(o.buf.B, ws.Header{Fin: fin, OpCode: op, Length: int64(len(payload))})
+	o.buf.B = append(o.buf.B, payload...)
+}
+
+// appendClose appends a close frame and marks the outbox closed; mu must
+// be held.
+func (o *outbox) appendClose(pool *bytebufferpool.Pool, code conn.StatusCode, reason string, thenClose bool) {
+	var p [2 + 123]byte
+	payload := codec.AppendClosePayload(p[:0], ws.StatusCode(code), reason)
+	o.appendFrame(pool, ws.OpClose, true, payload)
+	o.closeQueued = true
+	if thenClose {
+		o.closeAfter = true
+	}
+	o.signalRoom()
+}
+
+// signalRoom wakes every sender waiting for room; mu must be held.
+func (o *outbox) signalRoom() {
+	if o.room != nil {
+		close(o.room)
+		o.room = nil
+	}
+}
+
+// waitRoom returns a channel closed when room may have appeared; mu must
+// be held.
+func (o *outbox) waitRoom() <-chan struct{} {
+	if o.room == nil {
+		o.room = make(chan struct{})
+	}
+	return o.room
+}
+
+// opcode maps a message type to its frame opcode.
+func opcode(t conn.MessageType, first bool) ws.OpCode {
+	switch {
+	case !first:
+		return ws.OpContinuation
+	case t == conn.Text:
+		return ws.OpText
+	default:
+		return ws.OpBinary
+	}
+}
+
+// deadline returns a timer channel for d from now.
+func deadline(d time.Duration) (*time.Timer, <-chan time.Time) {
+	t := time.NewTimer(d)
+	return t, t.C
+}
+
+// idle reports whether nothing is left to write.
+func (o *outbox) idle() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unsent() == 0
+}

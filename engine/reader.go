@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/gobwas/ws"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+)
+
+// reader is the frame parser state of one connection, owned by its loop.
+// Frames are parsed, unmasked and validated in place in gnet's inbound
+// buffer; a frame that has not fully arrived is consumed as far as it goes
+// (data frames) or waited for (control frames, at most 125 bytes), so gnet
+// never has to buffer more than one partial control frame.
+type reader struct {
+	inFrame   bool
+	fin       bool
+	mask      [4]byte
+	remaining int64
+	maskOff   int
+	whole     bool             // the current frame is a whole message present in the buffer
+	msgType   conn.MessageType // type of the message in progress, 0 between messages
+	msgLen    int64
+	utf8      codec.Validator
+	done      bool // input is over: peer closed or the connection failed
+}
+
+// errTooBig is the failure for a message over MaxMessageSize.
+var errTooBig = &codec.Error{Code: ws.StatusMessageTooBig, Reason: "message too big"}
+
+// readFrames parses frames from data and returns how many bytes it
+// consumed. Only consumed bytes are unmasked, so bytes left for the next
+// call are untouched. Loop only.
+func (c *connection) readFrames(data []byte) int {
+	r := &c.reader
+	off := 0
+	for !r.done {
+		if !r.inFrame {
+			h, n, err := codec.ParseHeader(data[off:])
+			if err != nil {
+				c.fail(err)
+				return len(data)
+			}
+			if n == 0 {
+				break
+			}
+			if err := codec.CheckHeader(h, 0, r.msgType != 0); err != nil {
+				c.fail(err)
+				return len(data)
+			}
+			if h.OpCode.IsControl() {
+				end := off + n + int(h.Length)
+				if end > len(data) {
+					break // wait for the whole control frame
+				}
+				p := data[off+n : end]
+				codec.Mask(p, h.Mask, 0)
+				off = end
+				c.control(h.OpCode, p)
+				continue
+			}
+			if r.msgLen+h.Length > c.srv.cfg.MaxMessageSize {
+				c.fail(errTooBig)
+				return len(data)
+			}
+			if h.OpCode != ws.OpContinuation {
+				r.msgType = conn.Binary
+				if h.OpCode == ws.OpText {
+					r.msgType = conn.Text
+				}
+				r.msgLen = 0
+				r.utf8.Reset()
+			}
+			off += n
+			r.inFrame, r.fin, r.mask = true, h.Fin, h.Mask
+			r.remaining, r.maskOff = h.Length, 0
+			r.whole = h.Fin && h.OpCode != ws.OpContinuation && int64(len(data)-off) >= h.Length
+		}
+		k := r.remaining
+		if avail := int64(len(data) - off); k > avail {
+			k = avail
+		}
+		if k == 0 && r.remaining > 0 {
+			break
+		}
+		chunk := data[off : off+int(k)]
+		codec.Mask(chunk, r.mask, r.maskOff)
+		r.maskOff += int(k)
+		r.remaining -= k
+		off += int(k)
+		frameDone := r.remaining == 0
+		msgDone := frameDone && r.fin
+		if r.msgType == conn.Text && (!r.utf8.Write(chunk) || (msgDone && !r.utf8.Complete())) {
+			c.fail(codec.ErrInvalidUTF8)
+			return len(data)
+		}
+		r.msgLen += k
+		t := r.msgType
+		if frameDone {
+			r.inFrame = false
+			if msgDone {
+				r.msgType = 0
+			}
+		}
+		c.deliver(t, msgDone, chunk, r.whole && msgDone)
+	}
+	if r.done {
+		return len(data)
+	}
+	return off
+}
+
+// deliver hands message bytes to the WebSocket or the event handler. whole
+// means chunk is an entire message still in gnet's buffer. Loop only.
+func (c *connection) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
+	if c.events != nil {
+		c.events.deliver(t, fin, chunk, whole)
+		return
+	}
+	if !c.peer.Frame(t, fin, chunk) {
+		c.fail(errUnreadLimit)
+	}
+}
+
+var errUnreadLimit = &codec.Error{Code: ws.StatusPolicyViolation, Reason: "handler is not reading: unread limit reached"}
+
+// control handles a ping, pong or close frame. Loop only.
+func (c *connection) control(op ws.OpCode, p []byte) {
+	switch op {
+	case ws.OpPing:
+		o := &c.out
+		o.mu.Lock()
+		if !o.closeQueued && !o.dead {
+			o.appendFrame(&c.srv.pool, ws.OpPong, true, p)
+		}
+		o.mu.Unlock()
+	case ws.OpPong:
+		c.pinged = false
+	case ws.OpClose:
+		code, reason, err := codec.ParseClosePayload(p)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.reader.done = true
+		if c.events != nil {
+			c.events.peerClose(conn.StatusCode(code), reason)
+			return
+		}
+		if c.peer.Close(p) {
+			c.closeAfterFlush()
+			return
+		}
+		c.setDue(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+	}
+}
+
+// closeAfterFlush asks for the TCP close once everything queued is written.
+func (c *connection) closeAfterFlush() {
+	o := &c.out
+	o.mu.Lock()
+	o.closeAfter = true
+	o.mu.Unlock()
+}
+
+// fail fails the WebSocket connection (RFC 6455 section 7.1.7): it sends a
+// close frame with the violation's code unless one was sent already, stops
+// reading and closes the TCP connection once the frame is written. Loop
+// only.
+func (c *connection) fail(err error) {
+	c.reader.done = true
+	code, reason := conn.StatusProtocolError, err.Error()
+	var ce *codec.Error
+	if errors.As(err, &ce) {
+		code, reason = conn.StatusCode(ce.Code), ce.Reason
+	}
+	o := &c.out
+	o.mu.Lock()
+	if !o.closeQueued && !o.dead {
+		o.appendClose(&c.srv.pool, code, reason, true)
+	}
+	o.closeAfter = true
+	o.mu.Unlock()
+	cerr := &conn.CloseError{Code: code, Reason: reason}
+	if c.events != nil {
+		c.events.failed(cerr)
+		return
+	}
+	c.peer.Fail(cerr)
+}

@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
+
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// Server is a volley server. Create it with New, register routes, then
+// call ListenAndServe or Start. Route registration must happen before the
+// server starts; the other methods are safe for concurrent use.
+type Server struct {
+	cfg    Config
+	cfgErr error
+	routes map[string]route
+	pool   bytebufferpool.Pool
+
+	eng      gnet.Engine
+	addr     net.Addr
+	started  chan struct{}
+	stopped  chan struct{}
+	runErr   error
+	shutdown atomic.Bool
+
+	clock atomic.Int64 // coarse now, unix nanoseconds, updated by the ticker
+
+	mu       sync.Mutex
+	conns    map[*connection]struct{}
+	drainSet map[*connection]struct{}
+	lastScan int64
+
+	handlers sync.WaitGroup // handler goroutines
+}
+
+// route is what a path serves: a blocking handler or an event handler.
+type route struct {
+	fn     upgrade.HandlerFunc
+	events EventHandler
+}
+
+// New returns a Server for cfg. Invalid configuration is reported by
+// ListenAndServe and Start.
+func New(cfg Config) *Server {
+	c, err := cfg.withDefaults()
+	s := &Server{
+		cfg:      c,
+		cfgErr:   err,
+		routes:   make(map[string]route),
+		started:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+		conns:    make(map[*connection]struct{}),
+		drainSet: make(map[*connection]struct{}),
+	}
+	s.clock.Store(time.Now().UnixNano())
+	return s
+}
+
+// HandleFunc serves requests for exactly path with fn, each on its own
+// goroutine: plain HTTP requests and WebSocket handshakes alike (see
+// upgrade.Context). It must be called before the server starts.
+func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
+	s.routes[path] = route{fn: fn}
+}
+
+// HandleEvents serves WebSocket handshakes for exactly path on the event
+// loop, with no goroutine per connection: valid handshakes are accepted
+// (with Config.Upgrade's subprotocols and origin check) and h receives the
+// connection's events. Other requests for path get 426 Upgrade Required.
+// It must be called before the server starts.
+func (s *Server) HandleEvents(path string, h EventHandler) {
+	s.routes[path] = route{events: h}
+}
+
+// ListenAndServe listens on Config.Addr and serves until Shutdown. It
+// returns nil after a Shutdown, or the error that stopped the server.
+func (s *Server) ListenAndServe() error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	<-s.stopped
+	return s.runErr
+}
+
+// Start listens on Config.Addr and serves in the background; it returns
+// once the server accepts connections, or with the error that prevented it.
+// The event loops run until Shutdown.
+func (s *Server) Start() error {
+	if s.cfgErr != nil {
+		return s.cfgErr
+	}
+	go func() {
+		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+s.cfg.Addr,
+			gnet.WithMulticore(true),
+			gnet.WithNumEventLoop(s.cfg.EventLoops),
+			gnet.WithTicker(true),
+			gnet.WithReuseAddr(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+		)
+		select {
+		case <-s.started:
+		default:
+			s.runErr = err
+			close(s.started)
+		}
+		if err != nil && s.runErr == nil {
+			s.runErr = err
+		}
+		close(s.stopped)
+	}()
+	<-s.started
+	if s.addr == nil {
+		<-s.stopped
+		if s.runErr == nil {
+			s.runErr = errors.New("engine: server stopped before it started")
+		}
+		return s.runErr
+	}
+	return nil
+}
+
+// Addr returns the address the server listens on, once started.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// boot records the listening address and reports the server started.
+func (s *Server) boot(eng gnet.Engine) error {
+	s.eng = eng
+	fd, err := eng.Dup()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return err
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		s.addr = &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		s.addr = &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	default:
+		return fmt.Errorf("engine: unexpected listener address %T", sa)
+	}
+	close(s.started)
+	return nil
+}
+
+// Shutdown stops the server gracefully: new connections are refused, idle
+// HTTP connections are closed, every open WebSocket is sent close 1001
+// (Going Away), and Shutdown waits, within ctx, for the closing handshakes
+// and the handlers to finish before stopping the event loops. When ctx ends
+// first, the remaining connections are closed at once and ctx's error is
+// returned. Safe for concurrent use; later calls wait like the first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	select {
+	case <-s.started:
+	default:
+		return errors.New("engine: server not started")
+	}
+	if s.addr == nil {
+		return s.runErr
+	}
+	s.shutdown.Store(true)
+	s.eachConn(func(c *connection) { _ = c.gc.Wake(nil) })
+	var err error
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.connCount() > 0 && err == nil {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-tick.C:
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if stopErr := s.eng.Stop(stopCtx); stopErr != nil && err == nil && !errors.Is(stopErr, errEngineInShutdown) {
+		err = stopErr
+	}
+	<-s.stopped
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
+}
+
+// errEngineInShutdown matches gnet's error for a second Stop.
+var errEngineInShutdown = errors.New("gnet: engine is in shutdown")
+
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// eachConn calls fn for every open connection, under the registry lock.
+func (s *Server) eachConn(fn func(*connection)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		fn(c)
+	}
+}
+
+// coarseNow returns the ticker's clock (at most ~10ms stale).
+func (s *Server) coarseNow() int64 { return s.clock.Load() }
+
+// watchDrain asks the ticker to wake c until its gnet buffer drains.
+func (s *Server) watchDrain(c *connection) {
+	if c.draining.Swap(true) {
+		return
+	}
+	s.mu.Lock()
+	s.drainSet[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) unwatchDrain(c *connection) {
+	if !c.draining.Swap(false) {
+		return
+	}
+	s.mu.Lock()
+	delete(s.drainSet, c)
+	s.mu.Unlock()
+}
+
+// tick runs on gnet's ticker goroutine: it advances the coarse clock, wakes
+// connections whose gnet buffer is draining (so blocked senders and pending
+// closes make progress) and, every 100ms, connections with a deadline due.
+func (s *Server) tick() time.Duration {
+	now := time.Now().UnixNano()
+	s.clock.Store(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.drainSet {
+		_ = c.gc.Wake(nil)
+	}
+	if now-s.lastScan >= int64(100*time.Millisecond) {
+		s.lastScan = now
+		for c := range s.conns {
+			if d := c.due.Load(); d != 0 && now >= d {
+				_ = c.gc.Wake(nil)
+			} else if i := c.idleCheck.Load(); i != 0 && now >= i {
+				_ = c.gc.Wake(nil)
+			}
+		}
+	}
+	return 10 * time.Millisecond
+}
+
+// logPanic logs a recovered handler panic.
+func (s *Server) logPanic(v any, remote net.Addr) {
+	s.cfg.Logger.Error("volley: handler panic recovered", "panic", fmt.Sprint(v), "remote", remote.String())
+}

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+)
+
+// traffic is OnTraffic: it runs when bytes arrive or the connection is
+// woken. It applies hand-offs from handler goroutines, parses what is
+// buffered, checks deadlines, then writes everything queued at once.
+func (c *connection) traffic() gnet.Action {
+	s := c.srv
+	o := &c.out
+	o.mu.Lock()
+	o.scheduled = true // sends from callbacks are flushed below, not woken
+	o.mu.Unlock()
+
+	now := s.coarseNow()
+	switch c.handoff.Swap(handoffNone) {
+	case handoffResponse:
+		c.phase = phaseHTTP
+		c.due.Store(now + int64(s.cfg.HandshakeTimeout))
+	case handoffUpgraded:
+		c.startWS(now)
+	}
+	if s.shutdown.Load() {
+		if c.shutdownStep() {
+			return gnet.Close
+		}
+	}
+
+	data, _ := c.gc.Peek(-1)
+	if len(data) > c.leftover {
+		c.lastRead = now
+		c.pinged = false
+	}
+	off := 0
+	for off < len(data) {
+		before := off
+		switch c.phase {
+		case phaseHTTP:
+			off += c.readHTTP(data[off:])
+		case phaseWS:
+			off += c.readFrames(data[off:])
+		case phaseClosing:
+			off = len(data)
+		case phaseHandler:
+			if len(data)-off > s.cfg.MaxHandshakeBytes+s.cfg.MaxRequestBody {
+				return gnet.Close // pipelining past any request we would accept
+			}
+		}
+		if off == before {
+			break
+		}
+	}
+	if off > 0 {
+		_, _ = c.gc.Discard(off)
+	}
+	c.leftover = len(data) - off
+
+	if c.checkTimers(now) {
+		return gnet.Close
+	}
+	if c.flush() {
+		c.beginClosing()
+	}
+	return gnet.None
+}
+
+// startWS switches to WebSocket framing and starts the idle checks. Loop
+// only.
+func (c *connection) startWS(now int64) {
+	c.phase = phaseWS
+	c.due.Store(0)
+	c.lastRead = now
+	if idle := c.srv.cfg.IdleTimeout; idle > 0 {
+		c.idleCheck.Store(now + int64(idle/2))
+	}
+}
+
+// shutdownStep applies a server shutdown to the connection: idle HTTP
+// connections close, WebSockets are sent close 1001. It returns true when
+// the connection must close now. Loop only.
+func (c *connection) shutdownStep() bool {
+	switch c.phase {
+	case phaseHTTP:
+		return c.leftover == 0
+	case phaseClosing:
+		return c.reader.done && c.out.idle()
+	case phaseWS:
+		if c.shutdownSent {
+			return false
+		}
+		c.shutdownSent = true
+		if c.events != nil {
+			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
+		} else {
+			c.peer.Expire(conn.StatusGoingAway)
+		}
+	}
+	return false
+}
+
+// checkTimers acts on a passed deadline: handshake timeout, close timeout,
+// idle ping and idle timeout. It returns true when the connection must
+// close now. Loop only.
+func (c *connection) checkTimers(now int64) bool {
+	s := c.srv
+	if d := c.due.Load(); d != 0 && now >= d && c.due.CompareAndSwap(d, 0) {
+		switch c.phase {
+		case phaseHTTP:
+			if c.leftover == 0 {
+				return true
+			}
+			c.respond(408, "request timeout", false)
+		case phaseWS:
+			if c.events != nil {
+				c.events.expire()
+			} else {
+				c.peer.Expire(conn.StatusNormalClosure)
+			}
+		case phaseClosing:
+			return true
+		}
+	}
+	if i := c.idleCheck.Load(); i != 0 && now >= i && c.phase == phaseWS {
+		idle := int64(s.cfg.IdleTimeout)
+		silent := now - c.lastRead
+		switch {
+		case silent >= idle:
+			c.idleCheck.Store(0)
+			c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})
+		case silent >= idle/2 && !c.pinged:
+			c.pinged = true
+			o := &c.out
+			o.mu.Lock()
+			if !o.closeQueued && !o.dead {
+				o.appendFrame(&s.pool, ws.OpPing, true, nil)
+			}
+			o.mu.Unlock()
+			c.idleCheck.Store(c.lastRead + idle)
+		case c.pinged:
+			c.idleCheck.Store(c.lastRead + idle)
+		default:
+			c.idleCheck.Store(c.lastRead + idle/2)
+		}
+	}
+	return false
+}
+
+// closed is OnClose: the TCP connection is gone. Loop only.
+func (c *connection) closed() {
+	s := c.srv
+	c.gone = true
+	s.mu.Lock()
+	delete(s.conns, c)
+	delete(s.drainSet, c)
+	s.mu.Unlock()
+	o := &c.out
+	o.mu.Lock()
+	o.dead = true
+	if o.buf != nil {
+		s.pool.Put(o.buf)
+		o.buf = nil
+	}
+	o.signalRoom()
+	ws := c.ws
+	o.mu.Unlock()
+	switch {
+	case c.events != nil:
+		c.events.gone()
+	case ws != nil:
+		c.peer.Gone()
+	}
+}

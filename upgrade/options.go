@@ -1,0 +1,58 @@
+package upgrade
+
+// Options configure how WebSocket handshakes are accepted. The zero value
+// accepts no subprotocol and applies the same-origin check.
+type Options struct {
+	// Subprotocols lists the subprotocols the server speaks, most preferred
+	// first. The first one the client also offers is selected; when none
+	// matches the handshake succeeds without Sec-WebSocket-Protocol, as
+	// RFC 6455 allows.
+	Subprotocols []string
+	// CheckOrigin decides whether a handshake's Origin is accepted; false
+	// answers 403 Forbidden. When nil, a request is accepted if it has no
+	// Origin header (non-browser clients) or if the Origin's host equals the
+	// Host header (a page served by this server).
+	CheckOrigin func(r *Request) bool
+}
+
+// checkOrigin applies o.CheckOrigin or the same-origin default.
+func (o *Options) checkOrigin(r *Request) bool {
+	if o != nil && o.CheckOrigin != nil {
+		return o.CheckOrigin(r)
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	host := origin
+	if i := indexString(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	return equalFold(host, r.Host)
+}
+
+func indexString(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// Negotiate validates r as a WebSocket opening handshake under o and returns
+// the complete 101 response head to send and the selected subprotocol. On
+// failure err is a *StatusError to answer with.
+func Negotiate(r *Request, o *Options) (response []byte, protocol string, err error) {
+	hs, err := CheckHandshake(r)
+	if err != nil {
+		return nil, "", err
+	}
+	if !o.checkOrigin(r) {
+		return nil, "", ErrOriginRejected
+	}
+	if o != nil {
+		protocol = SelectProtocol(hs.Protocols, o.Subprotocols)
+	}
+	return AppendSwitchingProtocols(nil, hs.Accept, protocol, nil), protocol, nil
+}
