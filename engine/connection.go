@@ -42,6 +42,7 @@ type connection struct {
 	pinged       bool   // loop: a keep-alive ping is outstanding
 	gone         bool   // loop: OnClose ran
 	shutdownSent bool   // loop: the shutdown close was sent
+	halfClosed   bool   // loop: our side of the TCP connection is shut down
 	reader       reader // loop: frame parser state
 	events       *Conn
 	ws           *conn.WebSocket
@@ -215,6 +216,8 @@ func (c *connection) flush() (closeNow bool) {
 	o.mu.Unlock()
 	if pending > 0 && (closeAfter || waiting) {
 		c.srv.watchDrain(c)
+	} else if c.draining.Load() {
+		c.srv.unwatchDrain(c)
 	}
 	return closeAfter && pending == 0
 }
@@ -223,9 +226,10 @@ func (c *connection) flush() (closeNow bool) {
 // sees our FIN after the last byte, and the loop discards its input until it
 // closes too or the close timeout passes. Loop only.
 func (c *connection) beginClosing() {
-	if c.phase == phaseClosing {
+	if c.halfClosed {
 		return
 	}
+	c.halfClosed = true
 	c.phase = phaseClosing
 	c.idleCheck.Store(0)
 	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)

@@ -89,7 +89,7 @@ func (c *connection) shutdownStep() bool {
 	case phaseHTTP:
 		return c.leftover == 0
 	case phaseClosing:
-		return c.reader.done && c.out.idle()
+		return c.halfClosed && c.out.idle()
 	case phaseWS:
 		if c.shutdownSent {
 			return false

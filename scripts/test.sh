@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, every test under the race
+# detector (shuffled), then a short run of every fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -shuffle=on -count=1 -timeout 20m ./...
+FUZZTIME="${FUZZTIME:-10s}" ./scripts/fuzz.sh

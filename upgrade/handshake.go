@@ -1,0 +1,230 @@
+package upgrade
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+)
+
+// websocketGUID is the magic string of RFC 6455 section 1.3.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// Handshake is the result of validating a WebSocket opening handshake. Its
+// strings are shared with the Request it came from and, like it, stay valid
+// for as long as the caller keeps them; its slices are owned by the caller.
+type Handshake struct {
+	// Key is the Sec-WebSocket-Key as sent.
+	Key string
+	// Accept is the Sec-WebSocket-Accept value to answer with.
+	Accept string
+	// Protocols lists the subprotocols offered by the client, in order,
+	// from every Sec-WebSocket-Protocol field; nil when none.
+	Protocols []string
+	// Extensions lists the raw extension offers (Sec-WebSocket-Extensions
+	// elements, parameters included), in order, for later negotiation; nil
+	// when none.
+	Extensions []string
+	// Origin is the Origin header field, or "" when absent.
+	Origin string
+}
+
+// IsUpgradeRequest reports whether r asks to switch to WebSocket at all: an
+// Upgrade header field containing the token "websocket" (case-insensitive).
+// Requests that pass this but fail CheckHandshake are invalid handshakes.
+func IsUpgradeRequest(r *Request) bool {
+	return r.Header.HasToken("Upgrade", "websocket")
+}
+
+// CheckHandshake validates r against RFC 6455 section 4.2.1, in this order:
+// method GET (else ErrMethodNotGet), HTTP/1.1 (ErrNotHTTP11), Upgrade
+// contains "websocket" (ErrMissingUpgrade), Connection contains the
+// "Upgrade" token (ErrMissingConnectionUpgrade), exactly one
+// Sec-WebSocket-Version field, equal to "13" (ErrBadVersion, also when
+// absent), Sec-WebSocket-Key present (ErrMissingKey) exactly once and the
+// base64 encoding of exactly 16 bytes (ErrBadKey). It does not look at the
+// Origin; the caller decides whether to answer ErrOriginRejected.
+//
+// It allocates the Accept string and, when offered, the Protocols and
+// Extensions slices.
+func CheckHandshake(r *Request) (Handshake, error) {
+	h := &r.Header
+	switch {
+	case r.Method != "GET":
+		return Handshake{}, ErrMethodNotGet
+	case r.ProtoMinor < 1:
+		return Handshake{}, ErrNotHTTP11
+	case !h.HasToken("Upgrade", "websocket"):
+		return Handshake{}, ErrMissingUpgrade
+	case !h.HasToken("Connection", "Upgrade"):
+		return Handshake{}, ErrMissingConnectionUpgrade
+	case h.count("Sec-WebSocket-Version") != 1 || h.Get("Sec-WebSocket-Version") != "13":
+		return Handshake{}, ErrBadVersion
+	}
+	switch h.count("Sec-WebSocket-Key") {
+	case 0:
+		return Handshake{}, ErrMissingKey
+	case 1:
+	default:
+		return Handshake{}, ErrBadKey
+	}
+	key := h.Get("Sec-WebSocket-Key")
+	if !validKey(key) {
+		return Handshake{}, ErrBadKey
+	}
+	return Handshake{
+		Key:        key,
+		Accept:     AcceptKey(key),
+		Protocols:  collectTokens(h, "Sec-WebSocket-Protocol"),
+		Extensions: collectTokens(h, "Sec-WebSocket-Extensions"),
+		Origin:     h.Get("Origin"),
+	}, nil
+}
+
+// validKey reports whether key is the base64 encoding (standard alphabet,
+// with padding) of exactly 16 bytes: 22 alphabet characters and "==".
+func validKey(key string) bool {
+	if len(key) != 24 || key[22:] != "==" {
+		return false
+	}
+	for i := 0; i < 22; i++ {
+		switch c := key[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// collectTokens returns the list elements of every field called name, or nil
+// when there is none.
+func collectTokens(h *Header, name string) []string {
+	n := 0
+	h.Tokens(name, func(string) bool { n++; return true })
+	if n == 0 {
+		return nil
+	}
+	ts := make([]string, 0, n)
+	h.Tokens(name, func(t string) bool { ts = append(ts, t); return true })
+	return ts
+}
+
+// AcceptKey computes Sec-WebSocket-Accept for key (RFC 6455 section 4.2.2:
+// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))). It
+// allocates only the returned string for keys of up to 24 bytes.
+func AcceptKey(key string) string {
+	var buf [24 + len(websocketGUID)]byte
+	var p []byte
+	if len(key) <= 24 {
+		p = append(buf[:0], key...)
+	} else {
+		p = make([]byte, 0, len(key)+len(websocketGUID))
+		p = append(p, key...)
+	}
+	p = append(p, websocketGUID...)
+	sum := sha1.Sum(p)
+	var out [28]byte // base64 of 20 bytes
+	base64.StdEncoding.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// SelectProtocol returns the first protocol in the server's preference list
+// supported that the client offered, or "" when none matches (the server
+// then answers without Sec-WebSocket-Protocol, as RFC 6455 allows).
+// Subprotocol names are compared exactly (case-sensitive). The result is one
+// of the strings of supported.
+func SelectProtocol(offered, supported []string) string {
+	for _, s := range supported {
+		for _, o := range offered {
+			if o == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// AppendSwitchingProtocols appends the complete "HTTP/1.1 101 Switching
+// Protocols" response head to dst and returns the extended slice: Upgrade:
+// websocket, Connection: Upgrade, Sec-WebSocket-Accept, Sec-WebSocket-Protocol
+// when protocol != "", each field of extra, then the blank line. CR, LF and
+// other control characters (but HT) in the given names and values are
+// written as spaces, so they cannot inject header lines.
+func AppendSwitchingProtocols(dst []byte, accept, protocol string, extra []HeaderField) []byte {
+	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+
+		"Upgrade: websocket\r\n"+
+		"Connection: Upgrade\r\n"...)
+	dst = appendField(dst, "Sec-WebSocket-Accept", accept)
+	if protocol != "" {
+		dst = appendField(dst, "Sec-WebSocket-Protocol", protocol)
+	}
+	for _, f := range extra {
+		dst = appendField(dst, f.Name, f.Value)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// AppendResponse appends a complete simple HTTP/1.1 response to dst and
+// returns the extended slice: the status line with the standard reason phrase
+// from net/http.StatusText (empty for unknown codes; a status outside
+// 100..999 is sent as 500), the fields of header, "Content-Length:
+// len(body)", "Connection: close" when !keepAlive, the blank line, and body
+// unless head is true (answer to a HEAD request). As RFC 9110 requires, a 1xx
+// or 204 response gets neither Content-Length nor body, and a 304 response
+// no body. Names and values are sanitized as by AppendSwitchingProtocols.
+func AppendResponse(dst []byte, status int, header []HeaderField, body []byte, keepAlive, head bool) []byte {
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError
+	}
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, http.StatusText(status)...)
+	dst = append(dst, "\r\n"...)
+	for _, f := range header {
+		dst = appendField(dst, f.Name, f.Value)
+	}
+	noContent := status < 200 || status == http.StatusNoContent
+	if !noContent {
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = append(dst, "\r\n"...)
+	}
+	if !keepAlive {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	dst = append(dst, "\r\n"...)
+	if !head && !noContent && status != http.StatusNotModified {
+		dst = append(dst, body...)
+	}
+	return dst
+}
+
+// appendField appends "name: value\r\n", writing control characters other
+// than HT as spaces.
+func appendField(dst []byte, name, value string) []byte {
+	dst = appendSanitized(dst, name)
+	dst = append(dst, ": "...)
+	dst = appendSanitized(dst, value)
+	return append(dst, "\r\n"...)
+}
+
+// appendSanitized appends s with every control character other than HT
+// replaced by a space.
+func appendSanitized(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			dst = append(dst, s[:i]...)
+			for ; i < len(s); i++ {
+				if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+					dst = append(dst, ' ')
+				} else {
+					dst = append(dst, c)
+				}
+			}
+			return dst
+		}
+	}
+	return append(dst, s...)
+}
