@@ -183,11 +183,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if stopErr := s.eng.Stop(stopCtx); stopErr != nil && err == nil && !errors.Is(stopErr, errEngineInShutdown) {
-		err = stopErr
-	}
+	// A cancelled context makes gnet's Stop begin the shutdown and return at
+	// once instead of polling every 500ms; Run returning closes s.stopped.
+	stopCtx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.eng.Stop(stopCtx)
 	<-s.stopped
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
@@ -200,9 +200,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
-
-// errEngineInShutdown matches gnet's error for a second Stop.
-var errEngineInShutdown = errors.New("gnet: engine is in shutdown")
 
 func (s *Server) connCount() int {
 	s.mu.Lock()

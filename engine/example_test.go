@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// The echo service of the README, with a gorilla/websocket client talking
+// to it.
+func ExampleServer_HandleFunc() {
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
+	srv.HandleFunc("/echo", func(ctx *upgrade.Context) {
+		up := ctx.Upgrader()
+		if up == nil {
+			ctx.SetStatusCode(http.StatusBadRequest)
+			return
+		}
+		ws, err := up.Upgrade()
+		if err != nil {
+			return
+		}
+		for ws.State() == conn.StateOpen {
+			msg, err := ws.Receive()
+			if err != nil {
+				return
+			}
+			switch msg.Type {
+			case conn.Text:
+				ws.SendText("Echo: " + msg.Text())
+			case conn.Close:
+				ws.SendClose(conn.StatusNormalClosure, "")
+			}
+		}
+	})
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown(context.Background())
+
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.WriteMessage(websocket.TextMessage, []byte("hello"))
+	_, reply, _ := c.ReadMessage()
+	fmt.Println(string(reply))
+	// Output: Echo: hello
+}
+
+type exampleEcho struct{}
+
+func (exampleEcho) OnOpen(*engine.Conn) {}
+func (exampleEcho) OnMessage(c *engine.Conn, t conn.MessageType, payload []byte) {
+	c.Send(t, payload) // payload is only valid during the call; Send copies it
+}
+func (exampleEcho) OnClose(*engine.Conn, error) {}
+
+// An echo service on the event loop: no goroutine per connection.
+func ExampleServer_HandleEvents() {
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
+	srv.HandleEvents("/echo", exampleEcho{})
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown(context.Background())
+
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+	typ, reply, _ := c.ReadMessage()
+	fmt.Println(typ == websocket.BinaryMessage, reply)
+	// Output: true [1 2 3]
+}
