@@ -22,7 +22,14 @@ func (c *connection) traffic() gnet.Action {
 	switch c.handoff.Swap(handoffNone) {
 	case handoffResponse:
 		c.phase = phaseHTTP
-		c.due.Store(now + int64(s.cfg.HandshakeTimeout))
+		o.mu.Lock()
+		closing := o.closeAfter
+		o.mu.Unlock()
+		if closing {
+			c.phase = phaseClosing // Connection: close; nothing more is parsed
+		} else {
+			c.due.Store(now + int64(s.cfg.HandshakeTimeout))
+		}
 	case handoffUpgraded:
 		c.startWS(now)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/engine"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -35,3 +36,17 @@ func echo(ctx *upgrade.Context) {
 		}
 	}
 }
+
+// echoEvents is the same echo on the event-loop API: no goroutine per
+// connection, the payload echoed from gnet's buffer during the callback.
+type echoEvents struct{}
+
+func (echoEvents) OnOpen(*engine.Conn) {}
+
+func (echoEvents) OnMessage(c *engine.Conn, t conn.MessageType, payload []byte) {
+	if err := c.Send(t, payload); err != nil {
+		c.Close(conn.StatusTryAgainLater, "send queue full")
+	}
+}
+
+func (echoEvents) OnClose(*engine.Conn, error) {}

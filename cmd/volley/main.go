@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/volley                 # listens on 127.0.0.1:8080
 //	go run ./cmd/volley -addr :9000 -loops 2 -max-message 1048576
+//	go run ./cmd/volley -api event      # /echo on the event-loop API
 //
 // It shuts down gracefully (close 1001 to every WebSocket) on SIGINT or
 // SIGTERM.
@@ -22,21 +23,28 @@ import (
 )
 
 func main() {
-	cfg, grace, err := parseFlags(os.Args[1:])
+	opts, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	if err := run(cfg, grace); err != nil {
+	if err := run(opts); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// parseFlags turns the command line into a Config and a shutdown grace
-// period.
-func parseFlags(args []string) (engine.Config, time.Duration, error) {
+// options is the parsed command line.
+type options struct {
+	cfg   engine.Config
+	api   string // "blocking" or "event"
+	grace time.Duration
+}
+
+// parseFlags turns the command line into options.
+func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("volley", flag.ContinueOnError)
-	var cfg engine.Config
+	var o options
+	cfg := &o.cfg
 	fs.StringVar(&cfg.Addr, "addr", engine.DefaultAddr, "listen address host:port")
 	fs.IntVar(&cfg.EventLoops, "loops", 0, "event loops (0: one per CPU)")
 	fs.Int64Var(&cfg.MaxMessageSize, "max-message", engine.DefaultMaxMessageSize, "largest message accepted, bytes (close 1009 above)")
@@ -47,27 +55,44 @@ func parseFlags(args []string) (engine.Config, time.Duration, error) {
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", engine.DefaultWriteTimeout, "how long Send waits for a peer that does not read")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "close WebSockets silent this long (ping at half); negative disables")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", engine.DefaultCloseTimeout, "closing handshake timeout")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "time given to closing handshakes on SIGINT/SIGTERM")
+	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "time given to closing handshakes on SIGINT/SIGTERM")
+	fs.StringVar(&o.api, "api", "blocking", "how /echo is served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return o, err
 	}
-	return cfg, *grace, nil
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("volley: unexpected argument %q", fs.Arg(0))
+	}
+	if o.api != "blocking" && o.api != "event" {
+		return o, fmt.Errorf("volley: -api must be blocking or event, not %q", o.api)
+	}
+	return o, nil
 }
 
-func run(cfg engine.Config, grace time.Duration) error {
-	srv := engine.New(cfg)
-	srv.HandleFunc("/echo", echo)
+// newServer builds the server the options describe.
+func newServer(o options) *engine.Server {
+	srv := engine.New(o.cfg)
+	if o.api == "event" {
+		srv.HandleEvents("/echo", echoEvents{})
+	} else {
+		srv.HandleFunc("/echo", echo)
+	}
 	srv.HandleFunc("/", page)
+	return srv
+}
+
+func run(o options) error {
+	srv := newServer(o)
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo)\n", srv.Addr(), srv.Addr())
+	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API)\n", srv.Addr(), srv.Addr(), o.api)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	fmt.Println("volley: shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	return srv.Shutdown(ctx)
 }
