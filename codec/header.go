@@ -1,0 +1,156 @@
+package codec
+
+import (
+	"encoding/binary"
+
+	"github.com/gobwas/ws"
+)
+
+// MaxHeaderSize is the size of the largest frame header: 2 fixed bytes, an
+// 8-byte extended payload length and a 4-byte masking key.
+const MaxHeaderSize = 14
+
+// Bits of the first two header bytes (RFC 6455 section 5.2).
+const (
+	finBit    = 0x80
+	rsvShift  = 4    // RSV1..RSV3 are bits 0x40, 0x20, 0x10 of byte 0
+	opMask    = 0x0f // opcode, low nibble of byte 0
+	maskBit   = 0x80
+	len7Mask  = 0x7f
+	len16Code = 126 // 7-bit length value announcing a 16-bit length
+	len64Code = 127 // 7-bit length value announcing a 64-bit length
+)
+
+// ParseHeader parses one frame header from the start of b.
+//
+// When b holds fewer bytes than the header needs, it returns n == 0 and
+// err == nil: the caller should retry once more bytes have arrived.
+// Otherwise n is the length of the header (2 to 14 bytes) and the payload
+// starts at b[n].
+//
+// The only errors are *Error values with code 1002 (protocol error):
+// ErrLengthOverflow for a 64-bit length with the most significant bit set,
+// and ErrNonMinimalLength for a length not encoded in the minimal number of
+// bytes. On error h is zero and n is 0. The header is otherwise not
+// validated; see CheckHeader.
+//
+// h.Mask is zero when the frame is not masked. b is not retained.
+func ParseHeader(b []byte) (h ws.Header, n int, err error) {
+	if len(b) < 2 {
+		return ws.Header{}, 0, nil
+	}
+	b0, b1 := b[0], b[1]
+	len7 := b1 & len7Mask
+	n = 2
+	switch len7 {
+	case len16Code:
+		n += 2
+	case len64Code:
+		n += 8
+	}
+	masked := b1&maskBit != 0
+	if masked {
+		n += 4
+	}
+	if len(b) < n {
+		return ws.Header{}, 0, nil
+	}
+
+	switch len7 {
+	case len16Code:
+		l := binary.BigEndian.Uint16(b[2:4])
+		if l < len16Code {
+			return ws.Header{}, 0, ErrNonMinimalLength
+		}
+		h.Length = int64(l)
+	case len64Code:
+		l := binary.BigEndian.Uint64(b[2:10])
+		if l>>63 != 0 {
+			return ws.Header{}, 0, ErrLengthOverflow
+		}
+		if l <= 0xffff {
+			return ws.Header{}, 0, ErrNonMinimalLength
+		}
+		h.Length = int64(l)
+	default:
+		h.Length = int64(len7)
+	}
+
+	h.Fin = b0&finBit != 0
+	h.Rsv = b0 >> rsvShift & 0x7
+	h.OpCode = ws.OpCode(b0 & opMask)
+	h.Masked = masked
+	if masked {
+		copy(h.Mask[:], b[n-4:n])
+	}
+	return h, n, nil
+}
+
+// HeaderSize returns the encoded size of a header for a payload of the given
+// length, with or without a masking key. It panics if length is negative.
+func HeaderSize(length int64, masked bool) int {
+	n := 2
+	switch {
+	case length < 0:
+		panic("codec: negative payload length")
+	case length > 0xffff:
+		n += 8
+	case length >= len16Code:
+		n += 2
+	}
+	if masked {
+		n += 4
+	}
+	return n
+}
+
+// PutHeader encodes h into dst and returns the number of bytes written,
+// which is HeaderSize(h.Length, h.Masked). len(dst) must be at least that;
+// MaxHeaderSize always suffices.
+//
+// The length is encoded in the minimal number of bytes. Only the low three
+// bits of h.Rsv and the low four bits of h.OpCode are used, and h.Mask is
+// written only when h.Masked is set. It panics if h.Length is negative or
+// dst is too short.
+func PutHeader(dst []byte, h ws.Header) int {
+	n := HeaderSize(h.Length, h.Masked)
+	_ = dst[n-1] // one bounds check for the whole header
+
+	b0 := byte(h.OpCode)&opMask | (h.Rsv&0x7)<<rsvShift
+	if h.Fin {
+		b0 |= finBit
+	}
+	var b1 byte
+	if h.Masked {
+		b1 = maskBit
+	}
+	dst[0] = b0
+
+	i := 2
+	switch {
+	case h.Length > 0xffff:
+		dst[1] = b1 | len64Code
+		binary.BigEndian.PutUint64(dst[2:10], uint64(h.Length))
+		i = 10
+	case h.Length >= len16Code:
+		dst[1] = b1 | len16Code
+		binary.BigEndian.PutUint16(dst[2:4], uint16(h.Length))
+		i = 4
+	default:
+		dst[1] = b1 | byte(h.Length)
+	}
+	if h.Masked {
+		copy(dst[i:i+4], h.Mask[:])
+	}
+	return n
+}
+
+// AppendHeader appends the encoding of h, as written by PutHeader, to dst
+// and returns the extended slice. As with append, the result shares dst's
+// backing array when it fits; it does not allocate when dst has
+// MaxHeaderSize bytes of spare capacity.
+func AppendHeader(dst []byte, h ws.Header) []byte {
+	var buf [MaxHeaderSize]byte
+	n := PutHeader(buf[:], h)
+	return append(dst, buf[:n]...)
+}

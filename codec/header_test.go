@@ -1,0 +1,394 @@
+package codec
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/gobwas/ws"
+)
+
+var testKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+
+// cat concatenates byte slices into a new one.
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestParseHeader(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want ws.Header
+		n    int
+	}{
+		{
+			name: "len 0 unmasked",
+			in:   []byte{0x81, 0x00},
+			want: ws.Header{Fin: true, OpCode: ws.OpText},
+			n:    2,
+		},
+		{
+			name: "len 0 masked",
+			in:   cat([]byte{0x81, 0x80}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: testKey},
+			n:    6,
+		},
+		{
+			name: "len 125 unmasked",
+			in:   []byte{0x82, 0x7d},
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 125},
+			n:    2,
+		},
+		{
+			name: "len 125 masked",
+			in:   cat([]byte{0x82, 0xfd}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 125},
+			n:    6,
+		},
+		{
+			name: "len 126 unmasked",
+			in:   []byte{0x02, 0x7e, 0x00, 0x7e},
+			want: ws.Header{OpCode: ws.OpBinary, Length: 126},
+			n:    4,
+		},
+		{
+			name: "len 126 masked",
+			in:   cat([]byte{0x02, 0xfe, 0x00, 0x7e}, testKey[:]),
+			want: ws.Header{OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 126},
+			n:    8,
+		},
+		{
+			name: "len 65535 unmasked",
+			in:   []byte{0x00, 0x7e, 0xff, 0xff},
+			want: ws.Header{OpCode: ws.OpContinuation, Length: 65535},
+			n:    4,
+		},
+		{
+			name: "len 65535 masked",
+			in:   cat([]byte{0x80, 0xfe, 0xff, 0xff}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpContinuation, Masked: true, Mask: testKey, Length: 65535},
+			n:    8,
+		},
+		{
+			name: "len 65536 unmasked",
+			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00},
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 65536},
+			n:    10,
+		},
+		{
+			name: "len 65536 masked",
+			in:   cat([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 65536},
+			n:    14,
+		},
+		{
+			name: "len 2^63-1 unmasked",
+			in:   []byte{0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: math.MaxInt64},
+			n:    10,
+		},
+		{
+			name: "len 2^63-1 masked",
+			in:   cat([]byte{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: math.MaxInt64},
+			n:    14,
+		},
+		{
+			name: "bytes of 16-bit length kept apart",
+			in:   []byte{0x82, 0x7e, 0x12, 0x34},
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 0x1234},
+			n:    4,
+		},
+		{
+			name: "bytes of 64-bit length kept apart",
+			in:   []byte{0x82, 0x7f, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08},
+			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 0x0102030405060708},
+			n:    10,
+		},
+		{
+			name: "RSV1",
+			in:   []byte{0xc1, 0x01},
+			want: ws.Header{Fin: true, Rsv: ws.Rsv(true, false, false), OpCode: ws.OpText, Length: 1},
+			n:    2,
+		},
+		{
+			name: "RSV2",
+			in:   []byte{0xa1, 0x01},
+			want: ws.Header{Fin: true, Rsv: ws.Rsv(false, true, false), OpCode: ws.OpText, Length: 1},
+			n:    2,
+		},
+		{
+			name: "RSV3",
+			in:   []byte{0x91, 0x01},
+			want: ws.Header{Fin: true, Rsv: ws.Rsv(false, false, true), OpCode: ws.OpText, Length: 1},
+			n:    2,
+		},
+		{
+			name: "all first-byte bits",
+			in:   []byte{0xff, 0x00},
+			want: ws.Header{Fin: true, Rsv: 0x7, OpCode: 0xf},
+			n:    2,
+		},
+		{
+			name: "close",
+			in:   cat([]byte{0x88, 0x82}, testKey[:]),
+			want: ws.Header{Fin: true, OpCode: ws.OpClose, Masked: true, Mask: testKey, Length: 2},
+			n:    6,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, n, err := ParseHeader(tt.in)
+			if err != nil || n != tt.n || h != tt.want {
+				t.Fatalf(
+					"ParseHeader(% x) = %+v, %d, %v; want %+v, %d, nil",
+					tt.in, h, n, err, tt.want, tt.n,
+				)
+			}
+			// Trailing payload bytes do not change the result.
+			more := cat(tt.in, []byte{0xde, 0xad, 0xbe, 0xef})
+			h, n, err = ParseHeader(more)
+			if err != nil || n != tt.n || h != tt.want {
+				t.Fatalf(
+					"ParseHeader(% x) = %+v, %d, %v; want %+v, %d, nil",
+					more, h, n, err, tt.want, tt.n,
+				)
+			}
+			// Every proper prefix asks for more data.
+			for k := 0; k < len(tt.in); k++ {
+				h, n, err := ParseHeader(tt.in[:k])
+				if err != nil || n != 0 || h != (ws.Header{}) {
+					t.Fatalf(
+						"ParseHeader(% x) = %+v, %d, %v; want zero header, 0, nil",
+						tt.in[:k], h, n, err,
+					)
+				}
+			}
+			// PutHeader gives back the same bytes.
+			var buf [MaxHeaderSize]byte
+			if m := PutHeader(buf[:], h); !bytes.Equal(buf[:m], tt.in) {
+				t.Fatalf(
+					"PutHeader(%+v) = % x; want % x",
+					h, buf[:m], tt.in,
+				)
+			}
+		})
+	}
+}
+
+func TestParseHeaderErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{
+			name: "16-bit length 0",
+			in:   []byte{0x82, 0x7e, 0x00, 0x00},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "16-bit length 125",
+			in:   []byte{0x82, 0x7e, 0x00, 0x7d},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "16-bit length 125 masked",
+			in:   cat([]byte{0x82, 0xfe, 0x00, 0x7d}, testKey[:]),
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 0",
+			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 125",
+			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0x7d},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 126",
+			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0x7e},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 65535",
+			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 65535 masked",
+			in:   cat([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, testKey[:]),
+			want: ErrNonMinimalLength,
+		},
+		{
+			name: "64-bit length 2^63",
+			in:   []byte{0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0},
+			want: ErrLengthOverflow,
+		},
+		{
+			name: "64-bit length 2^64-1",
+			in:   []byte{0x82, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+			want: ErrLengthOverflow,
+		},
+		{
+			name: "64-bit length MSB masked",
+			in:   cat([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1}, testKey[:]),
+			want: ErrLengthOverflow,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, n, err := ParseHeader(tt.in)
+			if err != tt.want || n != 0 || h != (ws.Header{}) {
+				t.Fatalf(
+					"ParseHeader(% x) = %+v, %d, %v; want zero header, 0, %v",
+					tt.in, h, n, err, tt.want,
+				)
+			}
+			var e *Error
+			if !asError(err, &e) || e.Code != ws.StatusProtocolError {
+				t.Fatalf(
+					"error %v is not an *Error with code 1002",
+					err,
+				)
+			}
+			// The header must be complete before it is judged.
+			for k := 0; k < len(tt.in); k++ {
+				_, n, err := ParseHeader(tt.in[:k])
+				if err != nil || n != 0 {
+					t.Fatalf(
+						"ParseHeader(% x) = %d, %v; want 0, nil",
+						tt.in[:k], n, err,
+					)
+				}
+			}
+		})
+	}
+}
+
+func TestHeaderSize(t *testing.T) {
+	tests := []struct {
+		length int64
+		masked bool
+		want   int
+	}{
+		{length: 0, masked: false, want: 2},
+		{length: 0, masked: true, want: 6},
+		{length: 125, masked: false, want: 2},
+		{length: 125, masked: true, want: 6},
+		{length: 126, masked: false, want: 4},
+		{length: 126, masked: true, want: 8},
+		{length: 65535, masked: false, want: 4},
+		{length: 65535, masked: true, want: 8},
+		{length: 65536, masked: false, want: 10},
+		{length: 65536, masked: true, want: 14},
+		{length: math.MaxInt64, masked: false, want: 10},
+		{length: math.MaxInt64, masked: true, want: 14},
+	}
+	for _, tt := range tests {
+		if got := HeaderSize(tt.length, tt.masked); got != tt.want {
+			t.Errorf(
+				"HeaderSize(%d, %t) = %d; want %d",
+				tt.length, tt.masked, got, tt.want,
+			)
+		}
+	}
+}
+
+func TestHeaderRoundTrip(t *testing.T) {
+	lengths := []int64{0, 1, 124, 125, 126, 127, 255, 256, 65534, 65535, 65536, 65537, 1 << 32, math.MaxInt64 - 1, math.MaxInt64}
+	for _, length := range lengths {
+		for _, masked := range []bool{false, true} {
+			for bits := 0; bits < 256; bits++ {
+				h := ws.Header{
+					Fin:    bits&0x80 != 0,
+					Rsv:    byte(bits>>4) & 0x7,
+					OpCode: ws.OpCode(bits & 0xf),
+					Masked: masked,
+					Length: length,
+				}
+				if masked {
+					h.Mask = [4]byte{byte(bits), 0xa5, byte(length), 0x5a}
+				}
+				var buf [MaxHeaderSize + 1]byte
+				buf[MaxHeaderSize] = 0xee
+				n := PutHeader(buf[:], h)
+				if n != HeaderSize(length, masked) {
+					t.Fatalf(
+						"PutHeader(%+v) wrote %d bytes; HeaderSize says %d",
+						h, n, HeaderSize(length, masked),
+					)
+				}
+				if buf[MaxHeaderSize] != 0xee {
+					t.Fatalf(
+						"PutHeader(%+v) wrote past MaxHeaderSize",
+						h,
+					)
+				}
+				got, m, err := ParseHeader(buf[:n])
+				if err != nil || m != n || got != h {
+					t.Fatalf(
+						"ParseHeader(PutHeader(%+v)) = %+v, %d, %v; want the header, %d, nil",
+						h, got, m, err, n,
+					)
+				}
+				app := AppendHeader([]byte("x"), h)
+				if !bytes.Equal(app, cat([]byte("x"), buf[:n])) {
+					t.Fatalf(
+						"AppendHeader(%+v) = % x; want x + % x",
+						h, app, buf[:n],
+					)
+				}
+			}
+		}
+	}
+}
+
+func TestPutHeaderIgnoresUnusedFields(t *testing.T) {
+	h := ws.Header{
+		Fin:    true,
+		Rsv:    0xff,
+		OpCode: 0xf1,
+		Mask:   testKey, // not masked: must not be written
+		Length: 3,
+	}
+	var buf [MaxHeaderSize]byte
+	n := PutHeader(buf[:], h)
+	if want := []byte{0xf1, 0x03}; !bytes.Equal(buf[:n], want) {
+		t.Fatalf(
+			"PutHeader(%+v) = % x; want % x",
+			h, buf[:n], want,
+		)
+	}
+}
+
+func TestHeaderNegativeLengthPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"HeaderSize": func() { HeaderSize(-1, false) },
+		"PutHeader": func() {
+			var buf [MaxHeaderSize]byte
+			PutHeader(buf[:], ws.Header{Length: -1})
+		},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				s, _ := r.(string)
+				if len(s) < 7 || s[:7] != "codec: " {
+					t.Errorf(
+						"%s with a negative length: recovered %v; want a panic with a codec: message",
+						name, r,
+					)
+				}
+			}()
+			f()
+		}()
+	}
+}
