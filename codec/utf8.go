@@ -1,10 +1,9 @@
 package codec
 
-import "unicode/utf8"
-
 import (
 	"encoding/binary"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // Validator checks UTF-8 incrementally, across any split of the input into
