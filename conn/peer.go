@@ -64,9 +64,11 @@ func (p Peer) Close(payload []byte) (complete bool) {
 // Expire is called by the engine when a close handshake ran out of time or
 // the handler returned without finishing it. After a peer's close that was
 // not answered, it answers with the peer's code and returns (StateClosed);
-// after this side's close that the peer did not answer, it aborts; in
-// StateOpen it sends a close frame with code, and the engine must call Expire
-// again after the close timeout.
+// after this side's close that the peer did not answer, it aborts, and the
+// stream ends with ErrCloseTimeout (so a waiting Close reports it even when
+// the engine's deadline passes before Close's own timer); in StateOpen it
+// sends a close frame with code, and the engine must call Expire again after
+// the close timeout.
 func (p Peer) Expire(code StatusCode) {
 	w := p.w
 	w.mu.Lock()
@@ -79,6 +81,9 @@ func (p Peer) Expire(code StatusCode) {
 		w.mu.Unlock()
 		_ = w.t.WriteClose(echo, "", true)
 	case w.state == StateCloseSent:
+		if w.endErr == nil {
+			w.endErr = ErrCloseTimeout
+		}
 		w.mu.Unlock()
 		w.Abort()
 	default:

@@ -105,7 +105,12 @@ func (s *Server) runHandler(c *connection, fn upgrade.HandlerFunc, ctx *upgrade.
 		if panicked {
 			code = conn.StatusInternalError
 		}
-		c.peer.Expire(code)
+		// A close the handler already sent keeps waiting for the peer's
+		// answer until its deadline (set by WriteClose); expiring it now
+		// would abort the connection and drop the unsent close frame.
+		if c.ws.State() != conn.StateCloseSent {
+			c.peer.Expire(code)
+		}
 		return
 	}
 	keepAlive = keepAlive && !panicked && !s.shutdown.Load()

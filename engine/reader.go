@@ -61,6 +61,11 @@ func (c *connection) readFrames(data []byte) int {
 				c.control(h.OpCode, p)
 				continue
 			}
+			if h.OpCode != ws.OpContinuation {
+				// A new message: the previous one's length must not count
+				// against this one's limit.
+				r.msgLen = 0
+			}
 			if r.msgLen+h.Length > c.srv.cfg.MaxMessageSize {
 				c.fail(errTooBig)
 				return len(data)
@@ -70,7 +75,6 @@ func (c *connection) readFrames(data []byte) int {
 				if h.OpCode == ws.OpText {
 					r.msgType = conn.Text
 				}
-				r.msgLen = 0
 				r.utf8.Reset()
 			}
 			off += n

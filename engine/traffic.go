@@ -104,7 +104,8 @@ func (c *connection) shutdownStep() bool {
 		c.shutdownSent = true
 		if c.events != nil {
 			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
-		} else {
+		} else if c.ws.State() != conn.StateCloseSent {
+			// A handshake already under way finishes or times out.
 			c.peer.Expire(conn.StatusGoingAway)
 		}
 	}

@@ -1,0 +1,317 @@
+package engine_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gorilla/websocket"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/engine"
+)
+
+// apiEventRec is an EventHandler that records its calls, hands out the
+// Conn on OnOpen and OnClose's error, and runs onMessage (default: echo).
+type apiEventRec struct {
+	mu        sync.Mutex
+	events    []string
+	remote    string // RemoteAddr in OnOpen (loop-only method)
+	opened    chan *engine.Conn
+	closed    chan error
+	onMessage func(c *engine.Conn, t conn.MessageType, p []byte)
+}
+
+func apiNewEventRec() *apiEventRec {
+	return &apiEventRec{opened: make(chan *engine.Conn, 1), closed: make(chan error, 1)}
+}
+
+func (h *apiEventRec) record(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, fmt.Sprintf(format, args...))
+}
+
+func (h *apiEventRec) log() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.events...)
+}
+
+func (h *apiEventRec) OnOpen(c *engine.Conn) {
+	h.record("open %s", c.Request().Path)
+	h.remote = c.RemoteAddr().String()
+	h.opened <- c
+}
+
+func (h *apiEventRec) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
+	h.record("message %v %q", t, p)
+	if h.onMessage != nil {
+		h.onMessage(c, t, p)
+		return
+	}
+	if err := c.Send(t, p); err != nil {
+		h.record("echo failed: %v", err)
+	}
+}
+
+func (h *apiEventRec) OnClose(c *engine.Conn, err error) {
+	var ce *conn.CloseError
+	if errors.As(err, &ce) {
+		h.record("close %d %q", ce.Code, ce.Reason)
+	} else {
+		h.record("close with %T %v", err, err)
+	}
+	h.closed <- err
+}
+
+func apiServeEvents(t *testing.T, cfg engine.Config, h engine.EventHandler) *icServer {
+	t.Helper()
+	return icStart(t, cfg, func(srv *engine.Server) { srv.HandleEvents(icEventsPath, h) })
+}
+
+// TestAPIEventOrder: OnOpen, then OnMessage for each message in order, then
+// OnClose once with the client's close code and reason.
+func TestAPIEventOrder(t *testing.T) {
+	h := apiNewEventRec()
+	s := apiServeEvents(t, engine.Config{}, h)
+	c := icGorilla(t, s.url(icEventsPath))
+	icRecv(t, h.opened, icTimeout, "OnOpen")
+	if got := h.remote; got != c.LocalAddr().String() {
+		t.Errorf("RemoteAddr %s, want the client's %s", got, c.LocalAddr())
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("one"))
+	c.WriteMessage(websocket.BinaryMessage, []byte("two"))
+	c.WriteMessage(websocket.TextMessage, nil)
+	for _, want := range []string{"one", "two", ""} {
+		if _, p, err := c.ReadMessage(); err != nil || string(p) != want {
+			t.Fatalf("echo: %q %v, want %q", p, err, want)
+		}
+	}
+	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4005, "client leaves"))
+	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 4005) {
+		t.Fatalf("after the close: %v, want the echo of 4005", err)
+	}
+	c.Close()
+	err := icRecv(t, h.closed, icTimeout, "OnClose")
+	var ce *conn.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4005 || ce.Reason != "client leaves" {
+		t.Fatalf("OnClose: %v, want *CloseError 4005 \"client leaves\"", err)
+	}
+	want := []string{
+		`open /events`,
+		`message text "one"`,
+		`message binary "two"`,
+		`message text ""`,
+		`close 4005 "client leaves"`,
+	}
+	if got := h.log(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events:\n%q\nwant:\n%q", got, want)
+	}
+	select {
+	case err := <-h.closed:
+		t.Fatalf("OnClose called twice (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestAPIEventFragmented: a message sent as fragments in separate TCP
+// segments, with a ping in between, reaches OnMessage once and whole.
+func TestAPIEventFragmented(t *testing.T) {
+	h := apiNewEventRec()
+	s := apiServeEvents(t, engine.Config{}, h)
+	r := apiDialRaw(t, s.addr, icEventsPath, 0)
+	icRecv(t, h.opened, icTimeout, "OnOpen")
+	parts := [][]byte{[]byte("frag-one "), bytes.Repeat([]byte("ü"), 3000), []byte(" end\xe2\x82"), []byte("\xac")}
+	for i, p := range parts {
+		op := ws.OpContinuation
+		if i == 0 {
+			op = ws.OpText
+		}
+		r.write(t, op, i == len(parts)-1, p)
+		if i == 1 {
+			r.write(t, ws.OpPing, true, []byte("p"))
+		}
+		time.Sleep(20 * time.Millisecond) // separate reads on the server
+	}
+	if f := r.read(t); f.Header.OpCode != ws.OpPong {
+		t.Fatalf("got %v, want the pong first", f.Header.OpCode)
+	}
+	want := bytes.Join(parts, nil)
+	f := r.read(t)
+	if f.Header.OpCode != ws.OpText || !f.Header.Fin || !bytes.Equal(f.Payload, want) {
+		t.Fatalf("echo: %v fin=%v %d bytes, want one text frame of %d bytes", f.Header.OpCode, f.Header.Fin, len(f.Payload), len(want))
+	}
+	messages := 0
+	for _, e := range h.log() {
+		if bytes.HasPrefix([]byte(e), []byte("message")) {
+			messages++
+		}
+	}
+	if messages != 1 {
+		t.Fatalf("OnMessage called %d times, want 1", messages)
+	}
+	r.writeClose(t, conn.StatusNormalClosure, "")
+	r.readClose(t)
+	icExpectEOF(t, r.c, r.br)
+}
+
+// TestAPIEventSend: Send from inside OnMessage and from another goroutine
+// both arrive; invalid sends are refused.
+func TestAPIEventSend(t *testing.T) {
+	h := apiNewEventRec()
+	h.onMessage = func(c *engine.Conn, typ conn.MessageType, p []byte) {
+		c.SendText("reply to " + string(p))
+		c.Send(conn.Binary, p)
+	}
+	s := apiServeEvents(t, engine.Config{}, h)
+	c := icGorilla(t, s.url(icEventsPath))
+	ec := icRecv(t, h.opened, icTimeout, "OnOpen")
+
+	for name, err := range map[string]error{
+		"invalid UTF-8":  ec.Send(conn.Text, []byte("\xff")),
+		"Close type":     ec.Send(conn.Close, nil),
+		"unknown type":   ec.Send(conn.MessageType(7), []byte("x")),
+		"invalid code":   ec.Close(conn.StatusAbnormalClosure, ""),
+		"reserved code":  ec.Close(999, ""),
+		"reserved 1015 ": ec.Close(conn.StatusTLSHandshake, ""),
+	} {
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ec.SendText(fmt.Sprintf("outside %d", i)); err != nil {
+				t.Errorf("SendText from goroutine %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	c.WriteMessage(websocket.TextMessage, []byte("hi"))
+
+	got := map[string]int{}
+	for range 6 {
+		typ, p, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		got[fmt.Sprintf("%d %s", typ, p)]++
+	}
+	want := map[string]int{
+		"1 outside 0": 1, "1 outside 1": 1, "1 outside 2": 1, "1 outside 3": 1,
+		"1 reply to hi": 1, "2 hi": 1,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("client got %v, want %v", got, want)
+	}
+	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
+	c.ReadMessage()
+	c.Close()
+	icRecv(t, h.closed, icTimeout, "OnClose")
+}
+
+// TestAPIEventServerClose: Conn.Close from OnMessage: the client sees the
+// code and reason, later sends fail with ErrClosed, and OnClose gets a
+// *conn.CloseError with the code of the handshake.
+func TestAPIEventServerClose(t *testing.T) {
+	h := apiNewEventRec()
+	sendAfter := make(chan error, 1)
+	h.onMessage = func(c *engine.Conn, _ conn.MessageType, p []byte) {
+		if err := c.Close(4010, "as requested"); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		sendAfter <- c.SendText("too late")
+	}
+	s := apiServeEvents(t, engine.Config{}, h)
+	c := icGorilla(t, s.url(icEventsPath))
+	c.WriteMessage(websocket.TextMessage, []byte("close please"))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4010 || ce.Text != "as requested" {
+		t.Fatalf("client got %v, want close 4010 \"as requested\"", err)
+	}
+	if err := icRecv(t, sendAfter, icTimeout, "Send after Close"); !errors.Is(err, conn.ErrClosed) {
+		t.Errorf("Send after Close: %v, want ErrClosed", err)
+	}
+	c.Close()
+	end := icRecv(t, h.closed, icTimeout, "OnClose")
+	var cerr *conn.CloseError
+	if !errors.As(end, &cerr) || cerr.Code != 4010 {
+		t.Fatalf("OnClose: %v, want *conn.CloseError 4010", end)
+	}
+}
+
+// TestAPIEventSendQueueFull: a client that never reads fills the queue:
+// Send returns ErrSendQueueFull once MaxUnsentBytes are pending, well
+// before the kernel buffers and the limit are exceeded by much; Abort then
+// ends the connection and OnClose reports an abnormal closure.
+func TestAPIEventSendQueueFull(t *testing.T) {
+	const limit = 64 << 10
+	h := apiNewEventRec()
+	s := apiServeEvents(t, engine.Config{MaxUnsentBytes: limit}, h)
+	tc := apiDialTCP(t, s.addr, 4096)
+	if _, err := io.WriteString(tc, apiHandshake(s.addr, icEventsPath)); err != nil {
+		t.Fatal(err)
+	}
+	ec := icRecv(t, h.opened, icTimeout, "OnOpen")
+	msg := make([]byte, 16<<10)
+	sent := 0
+	deadline := time.Now().Add(icTimeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = ec.Send(conn.Binary, msg); err != nil {
+			break
+		}
+		sent += len(msg)
+	}
+	if !errors.Is(err, engine.ErrSendQueueFull) {
+		t.Fatalf("after %d bytes: Send returned %v, want ErrSendQueueFull", sent, err)
+	}
+	if sent > limit+16<<20 {
+		t.Errorf("%d bytes accepted for a client that reads nothing", sent)
+	}
+	if u := ec.Unsent(); u < limit-len(msg) {
+		t.Errorf("Unsent %d with a full queue, want about %d", u, limit)
+	}
+	t.Logf("ErrSendQueueFull after %d KiB, %d KiB unsent", sent>>10, ec.Unsent()>>10)
+	ec.Abort()
+	end := icRecv(t, h.closed, icTimeout, "OnClose")
+	if conn.CloseStatus(end) != conn.StatusAbnormalClosure {
+		t.Fatalf("OnClose after Abort: %v, want 1006", end)
+	}
+	if err := ec.SendText("x"); !errors.Is(err, conn.ErrClosed) {
+		t.Errorf("Send after Abort: %v, want ErrClosed", err)
+	}
+}
+
+// TestAPIEventPlainGET: a plain GET to an event route is answered 426 with
+// the headers that say how to upgrade.
+func TestAPIEventPlainGET(t *testing.T) {
+	h := apiNewEventRec()
+	s := apiServeEvents(t, engine.Config{}, h)
+	resp, err := http.Get("http://" + s.addr + icEventsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("status %s, want 426", resp.Status)
+	}
+	if resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Sec-WebSocket-Version") != "13" {
+		t.Fatalf("headers %v, want Upgrade: websocket and Sec-WebSocket-Version: 13", resp.Header)
+	}
+	if ev := h.log(); len(ev) != 0 {
+		t.Fatalf("callbacks ran for a plain GET: %q", ev)
+	}
+}
