@@ -40,6 +40,7 @@ type connection struct {
 	keepAlive    bool   // loop: the current HTTP request allows another one
 	lastRead     int64  // loop: coarse time of the last received bytes
 	pinged       bool   // loop: a keep-alive ping is outstanding
+	pingedAt     int64  // loop: when it was sent
 	gone         bool   // loop: OnClose ran
 	shutdownSent bool   // loop: the shutdown close was sent
 	halfClosed   bool   // loop: our side of the TCP connection is shut down
@@ -197,6 +198,10 @@ func (c *connection) flush() (closeNow bool) {
 	b := o.buf
 	o.buf = nil
 	o.scheduled = false
+	// Read closeAfter with the buffer it belongs to: a close asked for by
+	// another goroutine after the buffer was taken comes with frames that
+	// are still queued (and a wake-up), so it must not close now.
+	closeAfter := o.closeAfter
 	o.mu.Unlock()
 	if b != nil {
 		_, err := c.gc.Write(b.B)
@@ -211,7 +216,6 @@ func (c *connection) flush() (closeNow bool) {
 	if o.unsent() < c.srv.cfg.MaxUnsentBytes {
 		o.signalRoom()
 	}
-	closeAfter := o.closeAfter
 	waiting := o.room != nil
 	o.mu.Unlock()
 	if pending > 0 && (closeAfter || waiting) {

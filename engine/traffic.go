@@ -116,7 +116,6 @@ func (c *connection) shutdownStep() bool {
 // idle ping and idle timeout. It returns true when the connection must
 // close now. Loop only.
 func (c *connection) checkTimers(now int64) bool {
-	s := c.srv
 	if d := c.due.Load(); d != 0 && now >= d && c.due.CompareAndSwap(d, 0) {
 		switch c.phase {
 		case phaseHTTP:
@@ -135,28 +134,36 @@ func (c *connection) checkTimers(now int64) bool {
 		}
 	}
 	if i := c.idleCheck.Load(); i != 0 && now >= i && c.phase == phaseWS {
-		idle := int64(s.cfg.IdleTimeout)
-		silent := now - c.lastRead
-		switch {
-		case silent >= idle:
-			c.idleCheck.Store(0)
-			c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})
-		case silent >= idle/2 && !c.pinged:
-			c.pinged = true
-			o := &c.out
-			o.mu.Lock()
-			if !o.closeQueued && !o.dead {
-				o.appendFrame(&s.pool, ws.OpPing, true, nil)
-			}
-			o.mu.Unlock()
-			c.idleCheck.Store(c.lastRead + idle)
-		case c.pinged:
-			c.idleCheck.Store(c.lastRead + idle)
-		default:
-			c.idleCheck.Store(c.lastRead + idle/2)
-		}
+		c.checkIdle(now)
 	}
 	return false
+}
+
+// checkIdle pings a connection silent for half the idle timeout and closes
+// it with 1001 when it stays silent for the whole timeout. The close always
+// comes at least half the timeout after a ping, even when a busy loop runs
+// the check late. Loop only.
+func (c *connection) checkIdle(now int64) {
+	half := int64(c.srv.cfg.IdleTimeout) / 2
+	silent := now - c.lastRead
+	switch {
+	case !c.pinged && silent < half:
+		c.idleCheck.Store(c.lastRead + half)
+	case !c.pinged:
+		c.pinged, c.pingedAt = true, now
+		o := &c.out
+		o.mu.Lock()
+		if !o.closeQueued && !o.dead {
+			o.appendFrame(&c.srv.pool, ws.OpPing, true, nil)
+		}
+		o.mu.Unlock()
+		c.idleCheck.Store(max(c.lastRead+2*half, now+half))
+	case silent >= 2*half && now-c.pingedAt >= half:
+		c.idleCheck.Store(0)
+		c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})
+	default:
+		c.idleCheck.Store(max(c.lastRead+2*half, c.pingedAt+half))
+	}
 }
 
 // closed is OnClose: the TCP connection is gone. Loop only.
