@@ -113,7 +113,12 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 		if w.rbuf != nil && w.roff < len(w.rbuf.B) {
 			t, fin, p, next := readRecord(w.rbuf.B, w.roff)
 			w.roff = next
+			// Replies to this message wait for the rest of the batch.
+			w.corked.Store(next < len(w.rbuf.B))
 			return t, fin, p, nil
+		}
+		if w.unflushed.Swap(false) {
+			w.t.Flush()
 		}
 		w.mu.Lock()
 		if old := w.rbuf; old != nil {

@@ -25,7 +25,7 @@ func (w *WebSocket) Send(t MessageType, data []byte) error {
 	if !w.canSend() {
 		return ErrClosed
 	}
-	return w.t.WriteData(t, true, true, data)
+	return w.t.WriteData(t, true, true, data, w.flushNow())
 }
 
 // SendText sends s as one Text message. See Send.
@@ -68,7 +68,7 @@ func (w *WebSocket) SendFrame(data []byte, t MessageType, endOfMessage bool) err
 	if !w.canSend() {
 		return ErrClosed
 	}
-	if err := w.t.WriteData(t, first, endOfMessage, data); err != nil {
+	if err := w.t.WriteData(t, first, endOfMessage, data, w.flushNow()); err != nil {
 		return err
 	}
 	if endOfMessage {

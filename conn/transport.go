@@ -14,7 +14,15 @@ type Transport interface {
 	// (after aborting the connection) when that lasts longer than the write
 	// timeout. payload is copied before WriteData returns. Once a close frame
 	// has been queued WriteData returns ErrClosed and queues nothing.
-	WriteData(t MessageType, first, fin bool, payload []byte) error
+	//
+	// With flush, what is queued is written at once; without it (the
+	// receiver still has received messages to answer) it waits for the next
+	// Flush, or for a short delay that the engine bounds.
+	WriteData(t MessageType, first, fin bool, payload []byte, flush bool) error
+	// Flush writes everything queued. The WebSocket calls it when its
+	// receiver has processed every received message, so the replies to a
+	// batch of messages leave in one write.
+	Flush()
 	// WriteClose queues a close frame carrying code and reason (code
 	// StatusNoStatusReceived sends an empty payload). It never blocks on the
 	// unsent-bytes limit. When thenClose is true the TCP connection is closed

@@ -3,6 +3,7 @@ package conn
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -44,6 +45,12 @@ type WebSocket struct {
 	sendMu   sync.Mutex
 	sendType MessageType // type of the SendFrame message in progress, 0 when none
 	sendUTF8 codec.Validator
+
+	// corked is true while the receiver holds received messages it has not
+	// processed: sends are then batched until it has.
+	corked atomic.Bool
+	// unflushed is set by a send made while corked.
+	unflushed atomic.Bool
 
 	// Receive side, owned by the receiving goroutine.
 	rbuf     *bytebufferpool.ByteBuffer // batch taken from inbox
@@ -154,4 +161,14 @@ func decodeClose(p []byte) (StatusCode, string) {
 		return StatusNoStatusReceived, ""
 	}
 	return StatusCode(binary.BigEndian.Uint16(p)), string(p[2:])
+}
+
+// flushNow reports whether a send should be written at once, and otherwise
+// remembers that the receiver must flush when its batch is done.
+func (w *WebSocket) flushNow() bool {
+	if !w.corked.Load() {
+		return true
+	}
+	w.unflushed.Store(true)
+	return false
 }

@@ -34,6 +34,7 @@ const (
 type connection struct {
 	srv *Server
 	gc  gnet.Conn
+	fd  int // the socket, for direct writes under out.wmu
 
 	phase        phase  // loop
 	leftover     int    // loop: bytes left in gnet's buffer after the last OnTraffic
@@ -59,12 +60,17 @@ type connection struct {
 	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
 	idleCheck atomic.Int64
 	draining  atomic.Bool // registered in the server's drain set
+	// corkedAt is the coarse time since which a send waits for its
+	// receiver to finish a batch, 0 when none; the ticker flushes it if the
+	// receiver takes too long.
+	corkedAt atomic.Int64
+	inFlush  bool // loop: flush holds out.wmu
 }
 
 // --- conn.Transport, for the blocking API ---
 
 // WriteData implements conn.Transport.
-func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []byte) error {
+func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []byte, flush bool) error {
 	o := &c.out
 	o.mu.Lock()
 	var timer *time.Timer
@@ -90,11 +96,11 @@ func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []by
 		return conn.ErrClosed
 	}
 	o.appendFrame(&c.srv.pool, opcode(t, first), fin, payload)
-	wake := !o.scheduled
-	o.scheduled = true
 	o.mu.Unlock()
-	if wake {
-		_ = c.gc.Wake(nil)
+	if flush {
+		c.Flush()
+	} else {
+		c.corkedAt.CompareAndSwap(0, c.srv.coarseNow())
 	}
 	return nil
 }
@@ -194,6 +200,11 @@ func (c *connection) queueLocal(b []byte, closeAfter bool) {
 // asked for). Loop only.
 func (c *connection) flush() (closeNow bool) {
 	o := &c.out
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	c.inFlush = true
+	defer func() { c.inFlush = false }()
+	c.corkedAt.Store(0)
 	o.mu.Lock()
 	b := o.buf
 	o.buf = nil

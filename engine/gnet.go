@@ -28,7 +28,7 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.shutdown.Load() {
 		return nil, gnet.Close
 	}
-	c := &connection{srv: s, gc: gc}
+	c := &connection{srv: s, gc: gc, fd: gc.Fd()}
 	gc.SetContext(c)
 	c.due.Store(s.coarseNow() + int64(s.cfg.HandshakeTimeout))
 	s.mu.Lock()

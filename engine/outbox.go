@@ -16,7 +16,13 @@ import (
 // buffer at once and writes it with one gnet Write, so everything queued in
 // one loop iteration leaves in one syscall. The buffer comes from a pool
 // and goes back after each write: an idle connection holds none.
+//
+// Writes to the socket happen under wmu: the loop's flush through gnet, and
+// a blocking WebSocket's direct writes from its own goroutine (Flush), which
+// are allowed only while gnet buffers nothing for the connection, so bytes
+// never reorder.
 type outbox struct {
+	wmu         sync.Mutex
 	mu          sync.Mutex
 	buf         *bytebufferpool.ByteBuffer
 	gnetPending int  // bytes gnet still buffers, as of the last flush

@@ -256,11 +256,18 @@ func (s *Server) tick() time.Duration {
 				_ = c.gc.Wake(nil)
 			} else if i := c.idleCheck.Load(); i != 0 && now >= i {
 				_ = c.gc.Wake(nil)
+			} else if k := c.corkedAt.Load(); k != 0 && now-k >= int64(corkDelay) {
+				c.wakeLoop()
 			}
 		}
 	}
 	return 10 * time.Millisecond
 }
+
+// corkDelay bounds how long a send may wait for its receiver to finish a
+// batch of received messages (see conn.Transport.WriteData); the ticker's
+// scan granularity adds up to 100ms.
+const corkDelay = 10 * time.Millisecond
 
 // logPanic logs a recovered handler panic.
 func (s *Server) logPanic(v any, remote net.Addr) {

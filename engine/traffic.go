@@ -175,6 +175,12 @@ func (c *connection) closed() {
 	delete(s.drainSet, c)
 	s.mu.Unlock()
 	o := &c.out
+	if !c.inFlush {
+		// Wait for a direct write in progress: gnet closes the fd when
+		// OnClose returns, and the number may be reused at once.
+		o.wmu.Lock()
+		defer o.wmu.Unlock()
+	}
 	o.mu.Lock()
 	o.dead = true
 	if o.buf != nil {

@@ -1,0 +1,194 @@
+package engine_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// ebEcho is the blocking echo handler used by the benchmarks.
+func ebEcho(ctx *upgrade.Context) {
+	up := ctx.Upgrader()
+	if up == nil {
+		ctx.SetStatusCode(http.StatusBadRequest)
+		return
+	}
+	ws, err := up.Upgrade()
+	if err != nil {
+		return
+	}
+	for {
+		msg, err := ws.Receive()
+		if err != nil {
+			return
+		}
+		if msg.Type == conn.Close {
+			ws.SendClose(msg.CloseStatus, "")
+			return
+		}
+		if ws.Send(msg.Type, msg.Data) != nil {
+			return
+		}
+	}
+}
+
+// ebEvents is the event-API echo used by the benchmarks.
+type ebEvents struct{}
+
+func (ebEvents) OnOpen(*engine.Conn) {}
+func (ebEvents) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
+	c.Send(t, p)
+}
+func (ebEvents) OnClose(*engine.Conn, error) {}
+
+// ebServer starts a server with both echo routes: /block and /event.
+func ebServer(tb testing.TB) *engine.Server {
+	tb.Helper()
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0", EventLoops: 1})
+	srv.HandleFunc("/block", ebEcho)
+	srv.HandleEvents("/event", ebEvents{})
+	if err := srv.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return srv
+}
+
+// ebClient is an allocation-free raw client: it sends pre-built masked
+// frames and reads the echoes into a fixed buffer.
+type ebClient struct {
+	c     net.Conn
+	r     *bufio.Reader
+	frame []byte // one masked frame, repeated inflight times in batch
+	batch []byte
+	reply []byte
+	size  int
+}
+
+func ebDial(tb testing.TB, addr, path string, size, inflight int) *ebClient {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, addr)
+	r := bufio.NewReaderSize(c, 256<<10)
+	status, err := r.ReadString('\n')
+	if err != nil || !strings.Contains(status, " 101 ") {
+		tb.Fatalf("handshake: %q %v", status, err)
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = 'a' + byte(i%26)
+	}
+	var mask [4]byte
+	rand.Read(mask[:])
+	frame := []byte{0x82}
+	switch {
+	case size < 126:
+		frame = append(frame, 0x80|byte(size))
+	case size < 65536:
+		frame = append(frame, 0x80|126, byte(size>>8), byte(size))
+	default:
+		frame = append(frame, 0x80|127)
+		frame = binary.BigEndian.AppendUint64(frame, uint64(size))
+	}
+	frame = append(frame, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	cl := &ebClient{c: c, r: r, frame: frame, size: size, reply: make([]byte, 14+size)}
+	for range inflight {
+		cl.batch = append(cl.batch, frame...)
+	}
+	return cl
+}
+
+// roundTrip writes one batch and reads as many echoes back.
+func (cl *ebClient) roundTrip(tb testing.TB) {
+	if _, err := cl.c.Write(cl.batch); err != nil {
+		tb.Fatal(err)
+	}
+	for n := len(cl.batch) / len(cl.frame); n > 0; n-- {
+		hdr := 2
+		switch {
+		case cl.size >= 65536:
+			hdr = 10
+		case cl.size >= 126:
+			hdr = 4
+		}
+		if _, err := io.ReadFull(cl.r, cl.reply[:hdr+cl.size]); err != nil {
+			tb.Fatal(err)
+		}
+		if cl.reply[0] != 0x82 {
+			tb.Fatalf("unexpected frame %x", cl.reply[:hdr])
+		}
+	}
+}
+
+// BenchmarkEcho measures whole round trips through the engine for both
+// APIs: a client writes inflight messages at once and reads the echoes.
+func BenchmarkEcho(b *testing.B) {
+	srv := ebServer(b)
+	for _, api := range []string{"block", "event"} {
+		for _, tc := range []struct{ size, inflight int }{{32, 1}, {128, 8}, {16 << 10, 16}} {
+			b.Run(fmt.Sprintf("%s/%dB/inflight=%d", api, tc.size, tc.inflight), func(b *testing.B) {
+				cl := ebDial(b, srv.Addr().String(), "/"+api, tc.size, tc.inflight)
+				cl.roundTrip(b)
+				b.SetBytes(int64(tc.size * tc.inflight))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					cl.roundTrip(b)
+				}
+				b.ReportMetric(float64(b.N*tc.inflight)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
+// TestEchoZeroAllocs checks that a message echoed through either API
+// allocates nothing in steady state, anywhere in the process.
+func TestEchoZeroAllocs(t *testing.T) {
+	srv := ebServer(t)
+	for _, api := range []string{"block", "event"} {
+		t.Run(api, func(t *testing.T) {
+			cl := ebDial(t, srv.Addr().String(), "/"+api, 128, 4)
+			for range 2000 { // warm the pools
+				cl.roundTrip(t)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				avg := testing.AllocsPerRun(2000, func() { cl.roundTrip(t) })
+				if avg == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s echo: %.2f allocations per round trip of 4 messages", api, avg)
+				}
+			}
+		})
+	}
+}
