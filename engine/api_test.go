@@ -349,6 +349,11 @@ func TestAPIAbort(t *testing.T) {
 // *conn.CloseError with StatusAbnormalClosure, and the state is Aborted.
 func TestAPIClientDrop(t *testing.T) {
 	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+		// apiServe has checked the state is Open: only now may the client
+		// drop the connection.
+		if err := w.SendText("ready"); err != nil {
+			t.Errorf("SendText: %v", err)
+		}
 		msg, err := w.Receive()
 		if err != nil || msg.Type != conn.Text || string(msg.Data) != "last words" {
 			t.Errorf("Receive: %v %q %v, want the last message", msg.Type, msg.Data, err)
@@ -364,6 +369,9 @@ func TestAPIClientDrop(t *testing.T) {
 		}
 	})
 	r := apiDialRaw(t, s.addr, apiPath, 0)
+	if f := r.read(t); string(f.Payload) != "ready" {
+		t.Fatalf("first message %q, want ready", f.Payload)
+	}
 	r.write(t, ws.OpText, true, []byte("last words"))
 	r.c.Close()
 	apiDone(t, done, "the handler")
