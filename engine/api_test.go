@@ -126,6 +126,7 @@ func (r *apiRaw) writeClose(t *testing.T, code conn.StatusCode, reason string) {
 
 func (r *apiRaw) read(t *testing.T) ws.Frame {
 	t.Helper()
+	//lint:ignore SA1019 the test reads frames of its own server, bounded by the test's deadline
 	f, err := ws.ReadFrame(r.br)
 	if err != nil {
 		t.Fatalf("read frame: %v", err)

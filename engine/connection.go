@@ -38,7 +38,6 @@ type connection struct {
 
 	phase        phase  // loop
 	leftover     int    // loop: bytes left in gnet's buffer after the last OnTraffic
-	keepAlive    bool   // loop: the current HTTP request allows another one
 	lastRead     int64  // loop: coarse time of the last received bytes
 	pinged       bool   // loop: a keep-alive ping is outstanding
 	pingedAt     int64  // loop: when it was sent

@@ -436,6 +436,7 @@ func (g *icGobwasClient) recv(t *testing.T) (conn.MessageType, []byte) {
 
 func (g *icGobwasClient) readFrame(t *testing.T) ws.Frame {
 	t.Helper()
+	//lint:ignore SA1019 the test reads frames of its own server, bounded by the test's deadline
 	f, err := ws.ReadFrame(g.rw)
 	if err != nil {
 		t.Fatalf("gobwas read frame: %v", err)
@@ -570,15 +571,6 @@ func (k *icCoderClient) sendFragmented(t *testing.T, typ conn.MessageType, parts
 	if err := w.Close(); err != nil {
 		t.Fatalf("coder fragment close: %v", err)
 	}
-}
-
-func (k *icCoderClient) next(t *testing.T) icCoderMsg {
-	t.Helper()
-	m, ok := <-k.msgs
-	if !ok {
-		t.Fatal("coder reader ended")
-	}
-	return m
 }
 
 func (k *icCoderClient) recv(t *testing.T) (conn.MessageType, []byte) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, every test under the race
+# The whole test suite: formatting, vet, staticcheck, every test under the race
 # detector (shuffled), then a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +9,6 @@ if [ -n "$unformatted" ]; then
 	echo "gofmt needed:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go test -race -shuffle=on -count=1 -timeout 20m ./...
 FUZZTIME="${FUZZTIME:-10s}" ./scripts/fuzz.sh
