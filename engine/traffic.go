@@ -73,6 +73,9 @@ func (c *connection) traffic() gnet.Action {
 	}
 	if c.flush() {
 		c.beginClosing()
+		if s.shutdown.Load() {
+			return gnet.Close // no lingering for the peer's FIN while shutting down
+		}
 	}
 	return gnet.None
 }
