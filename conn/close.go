@@ -37,12 +37,13 @@ func (w *WebSocket) Close(code StatusCode, reason string) error {
 	if err := w.sendClose(code, reason); err != nil {
 		return err
 	}
+	done := w.Done()
 	timer, expired := waitTimer(w.limits.CloseTimeout)
 	if timer != nil {
 		defer timer.Stop()
 	}
 	select {
-	case <-w.done:
+	case <-done:
 	case <-expired:
 		w.Abort()
 		return ErrCloseTimeout

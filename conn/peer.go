@@ -8,6 +8,9 @@ package conn
 // payloads are copied before a method returns.
 type Peer struct{ w *WebSocket }
 
+// WebSocket returns the WebSocket p reports to, or nil for the zero Peer.
+func (p Peer) WebSocket() *WebSocket { return p.w }
+
 // Frame queues a received data frame, or a part of one: t is the message's
 // type, fin marks the message's last bytes. It returns false, queuing
 // nothing, when the unread bytes would pass the MaxUnread limit.

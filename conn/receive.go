@@ -18,11 +18,22 @@ func (w *WebSocket) Receive() (Message, error) {
 		return Message{}, ErrMessageInProgress
 	}
 	if w.asm != nil {
-		w.pool.Put(w.asm)
-		w.asm = nil
+		w.dropAssembly()
 	}
+	// The common case stays in this small frame: a goroutine parked in
+	// Receive then uses little enough stack for the runtime to shrink it
+	// back to the minimum, which is most of an idle session's memory.
+	t, fin, p, err := w.nextRecord()
+	if err == nil && fin && t != Close {
+		return Message{Type: t, Data: p}, nil
+	}
+	return w.receiveRest(t, fin, p, err)
+}
+
+// receiveRest finishes Receive for a close, an error or a fragmented
+// message.
+func (w *WebSocket) receiveRest(t MessageType, fin bool, p []byte, err error) (Message, error) {
 	for {
-		t, fin, p, err := w.nextRecord()
 		if err != nil {
 			w.dropAssembly()
 			return Message{}, err
@@ -30,9 +41,6 @@ func (w *WebSocket) Receive() (Message, error) {
 		if t == Close {
 			w.dropAssembly()
 			return w.closeMessage(p), nil
-		}
-		if fin && w.asm == nil {
-			return Message{Type: t, Data: p}, nil
 		}
 		if w.asm == nil {
 			w.asm = w.pool.Get()
@@ -43,6 +51,7 @@ func (w *WebSocket) Receive() (Message, error) {
 			t, w.rtype = w.rtype, 0
 			return Message{Type: t, Data: w.asm.B}, nil
 		}
+		t, fin, p, err = w.nextRecord()
 	}
 }
 
@@ -117,30 +126,40 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 			w.corked.Store(next < len(w.rbuf.B))
 			return t, fin, p, nil
 		}
-		if w.unflushed.Swap(false) {
-			w.t.Flush()
+		if err := w.takeBatch(); err != nil {
+			return 0, false, nil, err
 		}
-		w.mu.Lock()
-		if old := w.rbuf; old != nil {
-			w.unread -= len(old.B)
-			w.rbuf, w.roff = nil, 0
-			w.pool.Put(old)
-		}
-		if w.inbox != nil {
-			w.rbuf, w.inbox = w.inbox, nil
-			w.mu.Unlock()
-			continue
-		}
+	}
+}
+
+// takeBatch recycles the consumed batch and takes the next one, waiting
+// for the event loop to queue it. It returns the stream's end error when
+// nothing more will arrive.
+func (w *WebSocket) takeBatch() error {
+	if w.unflushed.Swap(false) {
+		w.t.Flush()
+	}
+	w.mu.Lock()
+	if old := w.rbuf; old != nil {
+		w.unread -= len(old.B)
+		w.rbuf, w.roff = nil, 0
+		w.pool.Put(old)
+	}
+	for w.inbox == nil {
 		if w.ended {
 			err := w.endErr
 			w.mu.Unlock()
 			if err == nil {
 				err = ErrClosed
 			}
-			return 0, false, nil, err
+			return err
 		}
 		w.waiting = true
 		w.mu.Unlock()
 		<-w.signal
+		w.mu.Lock()
 	}
+	w.rbuf, w.inbox = w.inbox, nil
+	w.mu.Unlock()
+	return nil
 }

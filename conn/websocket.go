@@ -39,7 +39,7 @@ type WebSocket struct {
 	closeStatus StatusCode
 	closeReason string
 	signal      chan struct{} // wakes a waiting receiver; capacity 1
-	done        chan struct{} // closed when the state becomes final
+	done        chan struct{} // closed when the state becomes final; made on demand
 
 	// Send side, guarded by sendMu.
 	sendMu   sync.Mutex
@@ -71,7 +71,6 @@ func New(t Transport, limits Limits, pool *bytebufferpool.Pool) (*WebSocket, Pee
 		pool:   pool,
 		state:  StateOpen,
 		signal: make(chan struct{}, 1),
-		done:   make(chan struct{}),
 	}
 	return w, Peer{w}
 }
@@ -101,7 +100,23 @@ func (w *WebSocket) CloseStatusDescription() string {
 
 // Done returns a channel that is closed when the state becomes final
 // (StateClosed or StateAborted).
-func (w *WebSocket) Done() <-chan struct{} { return w.done }
+func (w *WebSocket) Done() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.doneLocked()
+}
+
+// doneLocked returns the done channel, made on first use so that idle
+// sessions nobody waits on do not carry one; mu must be held.
+func (w *WebSocket) doneLocked() chan struct{} {
+	if w.done == nil {
+		w.done = make(chan struct{})
+		if w.state.Final() {
+			close(w.done)
+		}
+	}
+	return w.done
+}
 
 // setFinal moves to a final state; mu must be held.
 func (w *WebSocket) setFinal(s State) {
@@ -109,7 +124,9 @@ func (w *WebSocket) setFinal(s State) {
 		return
 	}
 	w.state = s
-	close(w.done)
+	if w.done != nil {
+		close(w.done)
+	}
 }
 
 // wake signals a waiting receiver; mu must be held.

@@ -23,10 +23,11 @@ func (b backend) Upgrade(response []byte) (*conn.WebSocket, error) {
 	}
 	o.buf.B = append(o.buf.B, response...)
 	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
-	c.ws, c.peer = conn.New(c, limits, &c.srv.pool)
+	ws, peer := conn.New(c, limits, &c.srv.pool)
+	c.peer = peer
 	o.scheduled = true
 	o.mu.Unlock()
 	c.handoff.Store(handoffUpgraded)
 	_ = c.gc.Wake(nil)
-	return c.ws, nil
+	return ws, nil
 }

@@ -46,7 +46,6 @@ type connection struct {
 	halfClosed   bool   // loop: our side of the TCP connection is shut down
 	reader       reader // loop: frame parser state
 	events       *Conn
-	ws           *conn.WebSocket
 	peer         conn.Peer
 
 	out     outbox
@@ -154,7 +153,7 @@ func (c *connection) Abort() {
 
 // abortWith aborts the WebSocket (or event connection) because of err.
 func (c *connection) abortWith(err error) {
-	if c.ws != nil {
+	if c.peer.WebSocket() != nil {
 		c.peer.Fail(err)
 	}
 	c.Abort()

@@ -52,8 +52,10 @@ type Conn struct {
 	userData   any
 }
 
-// Request returns the handshake request. Loop only; valid while the
-// connection is open.
+// Request returns the handshake request during OnOpen, and nil afterwards:
+// the request is not kept for the connection's lifetime, so an idle
+// connection holds only its state. Copy what is needed later (for example
+// into SetUserData) in OnOpen. Loop only.
 func (e *Conn) Request() *upgrade.Request { return e.req }
 
 // Subprotocol returns the negotiated subprotocol, or "".

@@ -92,6 +92,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	e.call(func() { h.OnOpen(e) })
+	e.req = nil
 }
 
 // runHandler runs a blocking handler on its own goroutine and hands the
@@ -108,7 +109,7 @@ func (s *Server) runHandler(c *connection, fn upgrade.HandlerFunc, ctx *upgrade.
 		// A close the handler already sent keeps waiting for the peer's
 		// answer until its deadline (set by WriteClose); expiring it now
 		// would abort the connection and drop the unsent close frame.
-		if c.ws.State() != conn.StateCloseSent {
+		if c.peer.WebSocket().State() != conn.StateCloseSent {
 			c.peer.Expire(code)
 		}
 		return

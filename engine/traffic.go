@@ -107,7 +107,7 @@ func (c *connection) shutdownStep() bool {
 		c.shutdownSent = true
 		if c.events != nil {
 			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
-		} else if c.ws.State() != conn.StateCloseSent {
+		} else if c.peer.WebSocket().State() != conn.StateCloseSent {
 			// A handshake already under way finishes or times out.
 			c.peer.Expire(conn.StatusGoingAway)
 		}
@@ -191,7 +191,7 @@ func (c *connection) closed() {
 		o.buf = nil
 	}
 	o.signalRoom()
-	ws := c.ws
+	ws := c.peer.WebSocket()
 	o.mu.Unlock()
 	switch {
 	case c.events != nil:

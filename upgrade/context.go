@@ -31,6 +31,8 @@ var ErrResponded = errors.New("upgrade: request already answered")
 // concurrent use. It must not be used after the handler returns.
 type Context struct {
 	req     *Request
+	hs      *Handshake // validated handshake, nil when not an upgrade request
+	hsErr   error      // why the handshake is invalid
 	body    []byte
 	remote  net.Addr
 	backend Backend
@@ -45,9 +47,21 @@ type Context struct {
 }
 
 // NewContext returns the Context for req (with its body) received from
-// remote. It is meant for engine implementations.
+// remote. It is meant for engine implementations. A WebSocket handshake is
+// validated here, on the caller's goroutine (the engine's event loop, whose
+// stack is already large), so that the handler's goroutine never needs the
+// stack that computing Sec-WebSocket-Accept takes.
 func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Options) *Context {
-	return &Context{req: req, body: body, remote: remote, backend: b, opts: o}
+	c := &Context{req: req, body: body, remote: remote, backend: b, opts: o}
+	if IsUpgradeRequest(req) {
+		hs, err := CheckHandshake(req)
+		if err != nil {
+			c.hsErr = err
+		} else {
+			c.hs = &hs
+		}
+	}
+	return c
 }
 
 // Request returns the parsed request. It stays valid until the handler
@@ -169,7 +183,14 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 	if c.upgraded || c.answered {
 		return nil, ErrResponded
 	}
-	resp, _, err := Negotiate(c.req, c.opts)
+	err := c.hsErr
+	var resp []byte
+	switch {
+	case err == nil && c.hs == nil:
+		err = ErrMissingUpgrade
+	case err == nil:
+		resp, _, err = accept(c.req, c.hs, c.opts)
+	}
 	if err != nil {
 		var se *StatusError
 		if errors.As(err, &se) {
@@ -182,6 +203,7 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 		return nil, err
 	}
 	c.upgraded = true
+	c.hs = nil // not needed any more; an idle session should not hold it
 	return ws, nil
 }
 

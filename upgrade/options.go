@@ -48,6 +48,12 @@ func Negotiate(r *Request, o *Options) (response []byte, protocol string, err er
 	if err != nil {
 		return nil, "", err
 	}
+	return accept(r, &hs, o)
+}
+
+// accept applies the origin check and the subprotocol choice to a valid
+// handshake and builds the 101 response.
+func accept(r *Request, hs *Handshake, o *Options) (response []byte, protocol string, err error) {
 	if !o.checkOrigin(r) {
 		return nil, "", ErrOriginRejected
 	}
