@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -35,9 +36,10 @@ func main() {
 
 // options is the parsed command line.
 type options struct {
-	cfg   engine.Config
-	api   string // "blocking" or "event"
-	grace time.Duration
+	cfg        engine.Config
+	api        string // "blocking" or "event"
+	grace      time.Duration
+	cpuProfile string // write a CPU profile here until shutdown
 }
 
 // parseFlags turns the command line into options.
@@ -56,6 +58,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "close WebSockets silent this long (ping at half); negative disables")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", engine.DefaultCloseTimeout, "closing handshake timeout")
 	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "time given to closing handshakes on SIGINT/SIGTERM")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server shuts down")
 	fs.StringVar(&o.api, "api", "blocking", "how /echo is served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -82,6 +85,17 @@ func newServer(o options) *engine.Server {
 }
 
 func run(o options) error {
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	srv := newServer(o)
 	if err := srv.Start(); err != nil {
 		return err
