@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test fuzz vet
+.PHONY: run build test fuzz vet bench bench-capped bench-build
 
 run:
 	go run ./cmd/volley
@@ -15,3 +15,14 @@ test:
 
 fuzz:
 	FUZZTIME=$${FUZZTIME:-60s} ./scripts/fuzz.sh
+
+# Echo benchmarks against gws, gorilla, nbio and a raw gnet echo (see
+# scripts/bench.sh for the settings: ROUNDS, DURATION, SCENARIOS, CAP, ...).
+bench-build:
+	./scripts/bench.sh build
+
+bench:
+	./scripts/bench.sh
+
+bench-capped:
+	CAP=$${CAP:-0.5} SCENARIOS="$${SCENARIOS:-a b c}" ./scripts/bench.sh

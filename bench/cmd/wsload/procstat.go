@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on every
+// Linux architecture Go supports).
+const clockTicks = 100
+
+// procCPU returns the CPU time (user + system, all threads) used so far by
+// process pid, from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// the command name is in parentheses and may hold spaces
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state): utime is field 14, stime field 15
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+// procRSS returns VmRSS of process pid in bytes, from /proc/PID/status.
+func procRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) != 2 || f[1] != "kB" {
+				return 0, fmt.Errorf("/proc/%d/status: bad VmRSS line %q", pid, line)
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// selfCPU is this process's CPU time (user + system) from getrusage.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// othersCPU sums the CPU time of every userland process but this one and
+// the server, with the time of their waited-for children (so that a test
+// binary that ran and exited under a live go command is counted too).
+func othersCPU(server int) time.Duration {
+	self := os.Getpid()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var ticks uint64
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self || pid == server {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		// f[6] is field 9 (flags): skip kernel threads (PF_KTHREAD)
+		if flags, _ := strconv.ParseUint(f[6], 10, 64); flags&0x00200000 != 0 {
+			continue
+		}
+		for _, k := range f[11:15] { // utime stime cutime cstime
+			v, _ := strconv.ParseUint(k, 10, 64)
+			ticks += v
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// coreTimes reads the per-core lines of /proc/stat: busy and total ticks
+// of each core (busy counts everything but idle and iowait, so softirq
+// work done on a core for another process shows too).
+func coreTimes() (busy, total []uint64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		var t, idle uint64
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			if i >= 8 { // guest times are already in user and nice
+				break
+			}
+			t += n
+			if i == 3 || i == 4 {
+				idle += n
+			}
+		}
+		busy = append(busy, t-idle)
+		total = append(total, t)
+	}
+	return busy, total
+}
+
+// cpuMeter samples the server's and this process's CPU time, and every
+// core's.
+type cpuMeter struct {
+	pid             int
+	server, client  time.Duration
+	serverOK        bool
+	at              time.Time
+	coreBusy, coreT []uint64
+	others          time.Duration
+}
+
+func sampleCPU(pid int) cpuMeter {
+	m := cpuMeter{pid: pid, client: selfCPU(), at: time.Now()}
+	m.coreBusy, m.coreT = coreTimes()
+	m.others = othersCPU(pid)
+	if pid > 0 {
+		if d, err := procCPU(pid); err == nil {
+			m.server, m.serverOK = d, true
+		}
+	}
+	return m
+}
+
+// percent returns server and client CPU use between two samples, in
+// percent of one core; server is -1 when unknown.
+func cpuPercent(a, b cpuMeter) (server, client float64) {
+	wall := b.at.Sub(a.at).Seconds()
+	if wall <= 0 {
+		return -1, 0
+	}
+	client = 100 * (b.client - a.client).Seconds() / wall
+	server = -1
+	if a.serverOK && b.serverOK {
+		server = 100 * (b.server - a.server).Seconds() / wall
+	}
+	return server, client
+}
+
+// coreBusyPercent is each core's busy share between two samples.
+func coreBusyPercent(a, b cpuMeter) []float64 {
+	if len(a.coreT) != len(b.coreT) {
+		return nil
+	}
+	out := make([]float64, len(a.coreT))
+	for i := range a.coreT {
+		if dt := b.coreT[i] - a.coreT[i]; dt > 0 {
+			out[i] = math.Round(1000*float64(b.coreBusy[i]-a.coreBusy[i])/float64(dt)) / 10
+		}
+	}
+	return out
+}
+
+// othersPercent is the CPU used by other processes between two samples,
+// in percent of one core.
+func othersPercent(a, b cpuMeter) float64 {
+	wall := b.at.Sub(a.at).Seconds()
+	if wall <= 0 || b.others < a.others {
+		return 0
+	}
+	return math.Round(1000*(b.others-a.others).Seconds()/wall) / 10
+}
