@@ -32,24 +32,27 @@ const (
 // only on the connection's event loop; the outbox and the atomics are
 // shared with other goroutines.
 type connection struct {
-	srv *Server
-	gc  gnet.Conn
-	fd  int // the socket, for direct writes under out.wmu
+	srv    *Server
+	gc     gnet.Conn
+	fd     int // the socket, for direct writes under out.wmu
+	events *Conn
+	peer   conn.Peer
 
-	phase        phase  // loop
-	leftover     int    // loop: bytes left in gnet's buffer after the last OnTraffic
-	lastRead     int64  // loop: coarse time of the last received bytes
-	pinged       bool   // loop: a keep-alive ping is outstanding
-	pingedAt     int64  // loop: when it was sent
-	gone         bool   // loop: OnClose ran
-	shutdownSent bool   // loop: the shutdown close was sent
-	halfClosed   bool   // loop: our side of the TCP connection is shut down
-	reader       reader // loop: frame parser state
-	events       *Conn
-	peer         conn.Peer
+	// Loop-owned state.
+	phase        phase
+	pinged       bool   // a keep-alive ping is outstanding
+	shutdownSent bool   // the shutdown close was sent
+	halfClosed   bool   // our side of the TCP connection is shut down
+	inFlush      bool   // flush holds out.wmu
+	leftover     int    // bytes left in gnet's buffer after the last OnTraffic
+	lastRead     int64  // coarse time of the last received bytes
+	pingedAt     int64  // when the ping was sent
+	reader       reader // frame parser state
 
 	out     outbox
 	handoff atomic.Int32
+	// draining: registered in the server's drain set.
+	draining atomic.Bool
 	// due is the coarse time at which the loop must look at the connection
 	// (a handshake, close or linger deadline), 0 for none. Set by the loop
 	// and by senders; read by the ticker.
@@ -57,12 +60,10 @@ type connection struct {
 	// idleCheck is the coarse time of the next idle check (ping or idle
 	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
 	idleCheck atomic.Int64
-	draining  atomic.Bool // registered in the server's drain set
 	// corkedAt is the coarse time since which a send waits for its
 	// receiver to finish a batch, 0 when none; the ticker flushes it if the
 	// receiver takes too long.
 	corkedAt atomic.Int64
-	inFlush  bool // loop: flush holds out.wmu
 }
 
 // --- conn.Transport, for the blocking API ---

@@ -172,7 +172,6 @@ func (c *connection) checkIdle(now int64) {
 // closed is OnClose: the TCP connection is gone. Loop only.
 func (c *connection) closed() {
 	s := c.srv
-	c.gone = true
 	s.mu.Lock()
 	delete(s.conns, c)
 	delete(s.drainSet, c)
