@@ -105,6 +105,7 @@ func (s *Server) Start() error {
 			gnet.WithTicker(true),
 			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithReadBufferCap(s.cfg.ReadBufferSize),
 			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 		)
 		select {
