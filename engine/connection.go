@@ -111,27 +111,17 @@ func (c *connection) WriteClose(code conn.StatusCode, reason string, thenClose b
 	if o.closeQueued || o.dead {
 		if thenClose && !o.dead && !o.closeAfter {
 			o.closeAfter = true
-			wake := !o.scheduled
-			o.scheduled = true
-			o.mu.Unlock()
-			if wake {
-				_ = c.gc.Wake(nil)
-			}
+			c.unlockAndWake()
 			return nil
 		}
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
 	o.appendClose(&c.srv.pool, code, reason, thenClose)
-	wake := !o.scheduled
-	o.scheduled = true
-	o.mu.Unlock()
 	if !thenClose {
 		c.setDue(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
 	}
-	if wake {
-		_ = c.gc.Wake(nil)
-	}
+	c.unlockAndWake()
 	return nil
 }
 

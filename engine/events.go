@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/valyala/bytebufferpool"
@@ -94,17 +95,14 @@ func (e *Conn) Send(t conn.MessageType, data []byte) error {
 		return ErrSendQueueFull
 	}
 	o.appendFrame(&c.srv.pool, opcode(t, true), true, data)
-	wake := !o.scheduled
-	o.scheduled = true
-	o.mu.Unlock()
-	if wake {
-		_ = c.gc.Wake(nil)
-	}
+	c.unlockAndWake()
 	return nil
 }
 
 // SendText queues s as one Text message. See Send.
-func (e *Conn) SendText(s string) error { return e.Send(conn.Text, []byte(s)) }
+func (e *Conn) SendText(s string) error {
+	return e.Send(conn.Text, unsafe.Slice(unsafe.StringData(s), len(s))) // read only; Send copies
+}
 
 // Unsent returns the bytes queued for the connection and not yet written
 // to its socket. Safe from any goroutine.

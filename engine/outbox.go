@@ -51,6 +51,16 @@ func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, fin bool, 
 	o.buf.B = append(o.buf.B, payload...)
 }
 
+// appendControl appends a ping or pong unless a close frame was queued or
+// the connection is gone. The loop flushes it at the end of the iteration.
+func (o *outbox) appendControl(pool *bytebufferpool.Pool, op ws.OpCode, payload []byte) {
+	o.mu.Lock()
+	if !o.closeQueued && !o.dead {
+		o.appendFrame(pool, op, true, payload)
+	}
+	o.mu.Unlock()
+}
+
 // appendClose appends a close frame and marks the outbox closed; mu must
 // be held.
 func (o *outbox) appendClose(pool *bytebufferpool.Pool, code conn.StatusCode, reason string, thenClose bool) {

@@ -134,12 +134,7 @@ var errUnreadLimit = &codec.Error{Code: ws.StatusPolicyViolation, Reason: "handl
 func (c *connection) control(op ws.OpCode, p []byte) {
 	switch op {
 	case ws.OpPing:
-		o := &c.out
-		o.mu.Lock()
-		if !o.closeQueued && !o.dead {
-			o.appendFrame(&c.srv.pool, ws.OpPong, true, p)
-		}
-		o.mu.Unlock()
+		c.out.appendControl(&c.srv.pool, ws.OpPong, p)
 	case ws.OpPong:
 		c.pinged = false
 	case ws.OpClose:

@@ -154,12 +154,7 @@ func (c *connection) checkIdle(now int64) {
 		c.idleCheck.Store(c.lastRead + half)
 	case !c.pinged:
 		c.pinged, c.pingedAt = true, now
-		o := &c.out
-		o.mu.Lock()
-		if !o.closeQueued && !o.dead {
-			o.appendFrame(&c.srv.pool, ws.OpPing, true, nil)
-		}
-		o.mu.Unlock()
+		c.out.appendControl(&c.srv.pool, ws.OpPing, nil)
 		c.idleCheck.Store(max(c.lastRead+2*half, now+half))
 	case silent >= 2*half && now-c.pingedAt >= half:
 		c.idleCheck.Store(0)

@@ -56,8 +56,14 @@ func (c *connection) Flush() {
 
 // wakeLoop makes the loop flush, unless a flush is already coming.
 func (c *connection) wakeLoop() {
+	c.out.mu.Lock()
+	c.unlockAndWake()
+}
+
+// unlockAndWake releases out.mu (which must be held) and wakes the loop to
+// flush, unless a flush is already coming or the connection is gone.
+func (c *connection) unlockAndWake() {
 	o := &c.out
-	o.mu.Lock()
 	wake := !o.scheduled && !o.dead
 	o.scheduled = true
 	o.mu.Unlock()
