@@ -96,14 +96,16 @@ func run(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Catch the signals before announcing the address, so a SIGTERM sent as
+	// soon as the line is read still gets the graceful shutdown.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	srv := newServer(o)
 	if err := srv.Start(); err != nil {
 		return err
 	}
 	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API)\n", srv.Addr(), srv.Addr(), o.api)
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	fmt.Println("volley: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
