@@ -13,6 +13,8 @@ type Options struct {
 	// Origin header (non-browser clients) or if the Origin's host equals the
 	// Host header (a page served by this server).
 	CheckOrigin func(r *Request) bool
+	// Compression configures permessage-deflate; the zero value declines it.
+	Compression Compression
 }
 
 // checkOrigin applies o.CheckOrigin or the same-origin default.
