@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // backend is the upgrade.Backend of a connection's Context.
@@ -10,8 +11,9 @@ type backend struct{ c *connection }
 // Upgrade queues the 101 response, creates the WebSocket and hands the
 // connection to the loop in WebSocket mode. Called on the handler's
 // goroutine.
-func (b backend) Upgrade(response []byte) (*conn.WebSocket, error) {
+func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	c := b.c
+	c.setCompression(a)
 	o := &c.out
 	o.mu.Lock()
 	if o.dead {
@@ -21,7 +23,7 @@ func (b backend) Upgrade(response []byte) (*conn.WebSocket, error) {
 	if o.buf == nil {
 		o.buf = c.srv.pool.Get()
 	}
-	o.buf.B = append(o.buf.B, response...)
+	o.buf.B = append(o.buf.B, a.Response...)
 	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
 	ws, peer := conn.New(c, limits, &c.srv.pool)
 	c.peer = peer

@@ -61,8 +61,9 @@ type Config struct {
 	// the peer to end the TCP connection afterwards. Default 5s.
 	CloseTimeout time.Duration
 
-	// Upgrade configures subprotocols and the origin check for every
-	// WebSocket route.
+	// Upgrade configures subprotocols, the origin check and
+	// permessage-deflate compression (off unless Upgrade.Compression.Enabled)
+	// for every WebSocket route.
 	Upgrade upgrade.Options
 
 	// Logger receives handler panics and engine errors. Default
@@ -83,6 +84,10 @@ const (
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultCloseTimeout      = 5 * time.Second
+
+	// Defaults of Config.Upgrade.Compression (whose Level defaults to 1).
+	DefaultCompressionMinSize     = 128
+	DefaultCompressionIdleRelease = 5 * time.Second
 )
 
 // withDefaults returns c with defaults filled in, or an error naming the
@@ -116,6 +121,22 @@ func (c Config) withDefaults() (Config, error) {
 	defDur(&c.CloseTimeout, DefaultCloseTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	z := &c.Upgrade.Compression
+	def(&z.Level, 1)
+	def(&z.MinSize, DefaultCompressionMinSize)
+	defDur(&z.IdleRelease, DefaultCompressionIdleRelease)
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{
+		{"Level must be 1 to 9", z.Level < 1 || z.Level > 9},
+		{"ClientMaxWindowBits must be 0 or 9 to 15", z.ClientMaxWindowBits != 0 && (z.ClientMaxWindowBits < 9 || z.ClientMaxWindowBits > 15)},
+		{"IdleRelease must not be negative", z.IdleRelease < 0},
+	} {
+		if f.bad {
+			return c, fmt.Errorf("engine: Config.Upgrade.Compression.%s", f.name)
+		}
 	}
 	for _, f := range []struct {
 		name string

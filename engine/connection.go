@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,9 @@ type connection struct {
 	fd     int // the socket, for direct writes under out.wmu
 	events *Conn
 	peer   conn.Peer
+	// z is the permessage-deflate state, nil when not negotiated. Set
+	// once, under srv.mu, before the connection enters WebSocket mode.
+	z *compression
 
 	// Loop-owned state.
 	phase        phase
@@ -70,6 +74,31 @@ type connection struct {
 
 // WriteData implements conn.Transport.
 func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []byte, flush bool) error {
+	if c.z != nil {
+		return c.writeCompressed(t, first, fin, payload, flush)
+	}
+	return c.writeFrame(opcode(t, first), 0, fin, payload, flush)
+}
+
+// writeCompressed is WriteData on a permessage-deflate connection.
+func (c *connection) writeCompressed(t conn.MessageType, first, fin bool, payload []byte, flush bool) error {
+	z := c.z
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.closed {
+		return conn.ErrClosed
+	}
+	p, rsv, scratch := z.compress(c.srv, first, fin, payload)
+	err := c.writeFrame(opcode(t, first), rsv, fin, p, flush)
+	if scratch != nil {
+		c.srv.pool.Put(scratch)
+	}
+	return err
+}
+
+// writeFrame queues one data frame for a blocking WebSocket, waiting up to
+// WriteTimeout for room under MaxUnsentBytes.
+func (c *connection) writeFrame(op ws.OpCode, rsv byte, fin bool, payload []byte, flush bool) error {
 	o := &c.out
 	o.mu.Lock()
 	var timer *time.Timer
@@ -94,7 +123,7 @@ func (c *connection) WriteData(t conn.MessageType, first, fin bool, payload []by
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
-	o.appendFrame(&c.srv.pool, opcode(t, first), fin, payload)
+	o.appendFrame(&c.srv.pool, op, rsv, fin, payload)
 	o.mu.Unlock()
 	if flush {
 		c.Flush()

@@ -83,6 +83,35 @@ func (e *Conn) Send(t conn.MessageType, data []byte) error {
 	if t == conn.Text && !codec.ValidUTF8(data) {
 		return conn.ErrInvalidUTF8
 	}
+	if z := e.c.z; z != nil {
+		return e.sendCompressed(z, t, data)
+	}
+	return e.queue(opcode(t, true), 0, data, true)
+}
+
+// sendCompressed is Send on a permessage-deflate connection.
+func (e *Conn) sendCompressed(z *compression, t conn.MessageType, data []byte) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.closed {
+		return conn.ErrClosed
+	}
+	if e.c.out.full(e.c.srv.cfg.MaxUnsentBytes) {
+		return ErrSendQueueFull // before compressing, so nothing is half sent
+	}
+	p, rsv, scratch := z.compress(e.c.srv, true, true, data)
+	// No second room check: with context takeover, a compressed message
+	// that is not sent would corrupt the context for the next ones.
+	err := e.queue(opcode(t, true), rsv, p, false)
+	if scratch != nil {
+		e.c.srv.pool.Put(scratch)
+	}
+	return err
+}
+
+// queue appends one whole-message frame unless the connection is closed or,
+// when checkRoom, its unsent bytes are over the limit.
+func (e *Conn) queue(op ws.OpCode, rsv byte, payload []byte, checkRoom bool) error {
 	c := e.c
 	o := &c.out
 	o.mu.Lock()
@@ -90,11 +119,11 @@ func (e *Conn) Send(t conn.MessageType, data []byte) error {
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
-	if o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+	if checkRoom && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		o.mu.Unlock()
 		return ErrSendQueueFull
 	}
-	o.appendFrame(&c.srv.pool, opcode(t, true), true, data)
+	o.appendFrame(&c.srv.pool, op, rsv, true, payload)
 	c.unlockAndWake()
 	return nil
 }

@@ -82,13 +82,14 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 		c.phase = phaseClosing
 		return
 	}
-	resp, protocol, err := upgrade.Negotiate(req, &c.srv.cfg.Upgrade)
+	a, err := upgrade.Negotiate(req, &c.srv.cfg.Upgrade)
 	if err != nil {
 		c.respondErr(err)
 		return
 	}
-	c.queueLocal(resp, false)
-	c.events = &Conn{c: c, h: h, req: req, protocol: protocol}
+	c.queueLocal(a.Response, false)
+	c.setCompression(&a)
+	c.events = &Conn{c: c, h: h, req: req, protocol: a.Protocol}
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	e.call(func() { h.OnOpen(e) })

@@ -42,12 +42,20 @@ func (o *outbox) unsent() int {
 	return n
 }
 
-// appendFrame appends one unmasked frame; mu must be held.
-func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, fin bool, payload []byte) {
+// full reports whether the unsent bytes are at or over max.
+func (o *outbox) full(max int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unsent() >= max
+}
+
+// appendFrame appends one unmasked frame with the RSV bits rsv; mu must
+// be held.
+func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
 	if o.buf == nil {
 		o.buf = pool.Get()
 	}
-	o.buf.B = codec.AppendHeader(o.buf.B, ws.Header{Fin: fin, OpCode: op, Length: int64(len(payload))})
+	o.buf.B = codec.AppendHeader(o.buf.B, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(payload))})
 	o.buf.B = append(o.buf.B, payload...)
 }
 
@@ -56,7 +64,7 @@ func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, fin bool, 
 func (o *outbox) appendControl(pool *bytebufferpool.Pool, op ws.OpCode, payload []byte) {
 	o.mu.Lock()
 	if !o.closeQueued && !o.dead {
-		o.appendFrame(pool, op, true, payload)
+		o.appendFrame(pool, op, 0, true, payload)
 	}
 	o.mu.Unlock()
 }
@@ -66,7 +74,7 @@ func (o *outbox) appendControl(pool *bytebufferpool.Pool, op ws.OpCode, payload 
 func (o *outbox) appendClose(pool *bytebufferpool.Pool, code conn.StatusCode, reason string, thenClose bool) {
 	var p [2 + 123]byte
 	payload := codec.AppendClosePayload(p[:0], ws.StatusCode(code), reason)
-	o.appendFrame(pool, ws.OpClose, true, payload)
+	o.appendFrame(pool, ws.OpClose, 0, true, payload)
 	o.closeQueued = true
 	if thenClose {
 		o.closeAfter = true

@@ -23,6 +23,7 @@ type reader struct {
 	whole     bool             // the current frame is a whole message present in the buffer
 	msgType   conn.MessageType // type of the message in progress, 0 between messages
 	msgLen    int64
+	deflated  bool // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
 	done      bool // input is over: peer closed or the connection failed
 }
@@ -46,7 +47,11 @@ func (c *connection) readFrames(data []byte) int {
 			if n == 0 {
 				break
 			}
-			if err := codec.CheckHeader(h, 0, r.msgType != 0); err != nil {
+			var allowed byte
+			if c.z != nil {
+				allowed = rsv1
+			}
+			if err := codec.CheckHeader(h, allowed, r.msgType != 0); err != nil {
 				c.fail(err)
 				return len(data)
 			}
@@ -76,6 +81,7 @@ func (c *connection) readFrames(data []byte) int {
 					r.msgType = conn.Text
 				}
 				r.utf8.Reset()
+				r.deflated = h.Rsv&rsv1 != 0
 			}
 			off += n
 			r.inFrame, r.fin, r.mask = true, h.Fin, h.Mask
@@ -96,6 +102,18 @@ func (c *connection) readFrames(data []byte) int {
 		off += int(k)
 		frameDone := r.remaining == 0
 		msgDone := frameDone && r.fin
+		if r.deflated {
+			r.msgLen += k
+			t := r.msgType
+			if frameDone {
+				r.inFrame = false
+				if msgDone {
+					r.msgType = 0
+				}
+			}
+			c.inflate(t, msgDone, chunk, r.whole && msgDone)
+			continue
+		}
 		if r.msgType == conn.Text && (!r.utf8.Write(chunk) || (msgDone && !r.utf8.Complete())) {
 			c.fail(codec.ErrInvalidUTF8)
 			return len(data)
@@ -126,6 +144,41 @@ func (c *connection) deliver(t conn.MessageType, fin bool, chunk []byte, whole b
 	if !c.peer.Frame(t, fin, chunk) {
 		c.fail(errUnreadLimit)
 	}
+}
+
+// inflate joins the parts of a compressed message and, at its end,
+// decompresses it (at most MaxMessageSize bytes: close 1009 beyond, 1007
+// for bad data), validates text, and delivers it whole. whole means chunk
+// is the entire message, still in gnet's buffer. Loop only.
+func (c *connection) inflate(t conn.MessageType, fin bool, chunk []byte, whole bool) {
+	z := c.z
+	if !whole {
+		if z.zbuf == nil {
+			z.zbuf = c.srv.pool.Get()
+		}
+		z.zbuf.B = append(z.zbuf.B, chunk...)
+		if !fin {
+			return
+		}
+		chunk = z.zbuf.B
+	}
+	out := c.srv.pool.Get()
+	var err error
+	out.B, err = z.infl.Inflate(out.B[:0], chunk, c.srv.cfg.MaxMessageSize)
+	if z.zbuf != nil {
+		c.srv.pool.Put(z.zbuf)
+		z.zbuf = nil
+	}
+	if err == nil && t == conn.Text && !codec.ValidUTF8(out.B) {
+		err = codec.ErrInvalidUTF8
+	}
+	if err != nil {
+		c.srv.pool.Put(out)
+		c.fail(err)
+		return
+	}
+	c.deliver(t, true, out.B, true)
+	c.srv.pool.Put(out)
 }
 
 var errUnreadLimit = &codec.Error{Code: ws.StatusPolicyViolation, Reason: "handler is not reading: unread limit reached"}

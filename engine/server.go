@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
+	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -24,6 +25,7 @@ type Server struct {
 	cfgErr error
 	routes map[string]route
 	pool   bytebufferpool.Pool
+	flate  *codec.Flate // permessage-deflate compressors, nil when disabled
 
 	eng      gnet.Engine
 	addr     net.Addr
@@ -60,6 +62,9 @@ func New(cfg Config) *Server {
 		stopped:  make(chan struct{}),
 		conns:    make(map[*connection]struct{}),
 		drainSet: make(map[*connection]struct{}),
+	}
+	if c.Upgrade.Compression.Enabled {
+		s.flate = codec.NewFlate(c.Upgrade.Compression.Level)
 	}
 	s.clock.Store(time.Now().UnixNano())
 	return s
@@ -259,6 +264,9 @@ func (s *Server) tick() time.Duration {
 				_ = c.gc.Wake(nil)
 			} else if k := c.corkedAt.Load(); k != 0 && now-k >= int64(corkDelay) {
 				c.wakeLoop()
+			}
+			if c.z != nil {
+				c.z.release(now)
 			}
 		}
 	}

@@ -193,4 +193,7 @@ func (c *connection) closed() {
 	case ws != nil:
 		c.peer.Gone()
 	}
+	if c.z != nil {
+		c.z.close(s)
+	}
 }

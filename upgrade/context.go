@@ -12,9 +12,11 @@ import (
 // Backend is the engine's side of a Context. It is implemented by the
 // engine package; application code does not use it.
 type Backend interface {
-	// Upgrade sends response (a complete 101 head), switches the connection
-	// to WebSocket framing and returns the open WebSocket.
-	Upgrade(response []byte) (*conn.WebSocket, error)
+	// Upgrade sends a.Response (a complete 101 head), switches the
+	// connection to WebSocket framing (with permessage-deflate when
+	// a.Compressed) and returns the open WebSocket. a is valid only during
+	// the call.
+	Upgrade(a *Accepted) (*conn.WebSocket, error)
 }
 
 // ErrResponded is returned by Upgrade when the context already upgraded or
@@ -184,12 +186,12 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 		return nil, ErrResponded
 	}
 	err := c.hsErr
-	var resp []byte
+	var a Accepted
 	switch {
 	case err == nil && c.hs == nil:
 		err = ErrMissingUpgrade
 	case err == nil:
-		resp, _, err = accept(c.req, c.hs, c.opts)
+		a, err = accept(c.req, c.hs, c.opts)
 	}
 	if err != nil {
 		var se *StatusError
@@ -198,7 +200,7 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 		}
 		return nil, err
 	}
-	ws, err := c.backend.Upgrade(resp)
+	ws, err := c.backend.Upgrade(&a)
 	if err != nil {
 		return nil, err
 	}

@@ -42,25 +42,45 @@ func indexString(s, sub string) int {
 	return -1
 }
 
-// Negotiate validates r as a WebSocket opening handshake under o and returns
-// the complete 101 response head to send and the selected subprotocol. On
-// failure err is a *StatusError to answer with.
-func Negotiate(r *Request, o *Options) (response []byte, protocol string, err error) {
+// Accepted is the outcome of a successful handshake negotiation.
+type Accepted struct {
+	// Response is the complete 101 Switching Protocols head.
+	Response []byte
+	// Protocol is the selected subprotocol, or "".
+	Protocol string
+	// Compressed reports that permessage-deflate was negotiated, with the
+	// parameters in Deflate.
+	Compressed bool
+	Deflate    DeflateParams
+}
+
+// Negotiate validates r as a WebSocket opening handshake under o and
+// returns the response to send with what it agreed: the subprotocol and
+// permessage-deflate. On failure err is a *StatusError to answer with.
+func Negotiate(r *Request, o *Options) (Accepted, error) {
 	hs, err := CheckHandshake(r)
 	if err != nil {
-		return nil, "", err
+		return Accepted{}, err
 	}
 	return accept(r, &hs, o)
 }
 
-// accept applies the origin check and the subprotocol choice to a valid
-// handshake and builds the 101 response.
-func accept(r *Request, hs *Handshake, o *Options) (response []byte, protocol string, err error) {
+// accept applies the origin check, the subprotocol choice and the
+// permessage-deflate negotiation to a valid handshake and builds the 101
+// response.
+func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 	if !o.checkOrigin(r) {
-		return nil, "", ErrOriginRejected
+		return Accepted{}, ErrOriginRejected
 	}
+	var a Accepted
+	var extra []HeaderField
 	if o != nil {
-		protocol = SelectProtocol(hs.Protocols, o.Subprotocols)
+		a.Protocol = SelectProtocol(hs.Protocols, o.Subprotocols)
+		a.Deflate, a.Compressed = NegotiateDeflate(hs.Extensions, &o.Compression)
+		if a.Compressed {
+			extra = []HeaderField{{Name: "Sec-WebSocket-Extensions", Value: a.Deflate.String()}}
+		}
 	}
-	return AppendSwitchingProtocols(nil, hs.Accept, protocol, nil), protocol, nil
+	a.Response = AppendSwitchingProtocols(nil, hs.Accept, a.Protocol, extra)
+	return a, nil
 }

@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// rsv1 marks the first frame of a compressed message (RFC 7692 section 6).
+const rsv1 = 0x4
+
+// compression is the permessage-deflate state of a connection that
+// negotiated it. Compressors come from the server's codec.Flate: without
+// context takeover they are borrowed per message, with it the compressor
+// is kept while messages flow and given back IdleRelease after the last
+// one (the ticker does it), keeping only the 32 KiB window.
+type compression struct {
+	// Senders (any goroutine), under mu: compress and queue one message
+	// part at a time, so compressed bytes reach the outbox in the order
+	// they were compressed.
+	mu      sync.Mutex
+	defl    codec.Deflater
+	sending bool // the message being sent (fragmented) is compressed
+	closed  bool // the connection is gone: the compressor is back in the pool
+	minSize int
+	// releaseAt is the coarse time after which the ticker gives the kept
+	// compressor back; 0 when none is kept.
+	releaseAt atomic.Int64
+
+	// Loop only.
+	infl codec.Inflater
+	zbuf *bytebufferpool.ByteBuffer // the compressed message being joined
+}
+
+// setCompression installs the permessage-deflate state a negotiated, if
+// any. Called once, before the connection enters WebSocket mode.
+func (c *connection) setCompression(a *upgrade.Accepted) {
+	if !a.Compressed || c.srv.flate == nil {
+		return
+	}
+	z := c.srv.newCompression(&a.Deflate)
+	c.srv.mu.Lock()
+	c.z = z
+	c.srv.mu.Unlock()
+}
+
+// newCompression returns the state for the negotiated parameters p.
+func (s *Server) newCompression(p *upgrade.DeflateParams) *compression {
+	cfg := &s.cfg.Upgrade.Compression
+	z := &compression{minSize: cfg.MinSize}
+	z.defl.Init(s.flate, !p.ServerNoContextTakeover, p.ServerMaxWindowBits)
+	z.infl.Init(s.flate, !p.ClientNoContextTakeover, p.ClientMaxWindowBits)
+	return z
+}
+
+// compress turns payload, the next part of a message, into what goes on
+// the wire, and returns the RSV bits for its frame. scratch, when not nil,
+// holds the compressed bytes and goes back to the pool once they are
+// queued. mu must be held and closed must be false.
+func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out []byte, rsv byte, scratch *bytebufferpool.ByteBuffer) {
+	if first {
+		// A fragmented message is always compressed: its size is unknown.
+		z.sending = !fin || len(payload) >= z.minSize
+	}
+	if !z.sending {
+		return payload, 0, nil
+	}
+	scratch = s.pool.Get()
+	scratch.B = z.defl.Append(scratch.B[:0], payload, fin)
+	if first {
+		rsv = rsv1
+	}
+	if fin {
+		z.sending = false
+	}
+	if z.defl.Holding() && !z.defl.InMessage() {
+		z.releaseAt.Store(s.coarseNow() + int64(s.cfg.Upgrade.Compression.IdleRelease))
+	}
+	return scratch.B, rsv, scratch
+}
+
+// release gives the kept compressor back if the connection has been idle
+// long enough and no sender is using it. Any goroutine (the ticker).
+func (z *compression) release(now int64) {
+	if r := z.releaseAt.Load(); r == 0 || now < r {
+		return
+	}
+	if !z.mu.TryLock() {
+		return
+	}
+	if r := z.releaseAt.Load(); r != 0 && now >= r && z.defl.Release() {
+		z.releaseAt.Store(0)
+	}
+	z.mu.Unlock()
+}
+
+// close returns everything to the pools. The connection is gone: loop only,
+// after the last sender.
+func (z *compression) close(s *Server) {
+	z.mu.Lock()
+	z.closed = true
+	z.defl.Close()
+	z.releaseAt.Store(0)
+	z.mu.Unlock()
+	z.infl.Close()
+	if z.zbuf != nil {
+		s.pool.Put(z.zbuf)
+		z.zbuf = nil
+	}
+}
