@@ -68,6 +68,11 @@ func (w *WebSocket) dropAssembly() {
 // set on the call that returns a message's last bytes. Control frames are
 // never returned, except the peer's close (Type Close, Count 0). Errors are
 // those of Receive. ReceiveFrame belongs to one goroutine at a time.
+//
+// On a connection with permessage-deflate, a compressed message is
+// inflated whole before it is queued: ReceiveFrame returns its inflated
+// bytes in pieces of at most len(buf), and the sender's fragment
+// boundaries are not kept.
 func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 	if w.asm != nil {
 		w.pool.Put(w.asm)

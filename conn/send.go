@@ -45,6 +45,11 @@ func (w *WebSocket) SendBinary(data []byte) error {
 // Send returns ErrMessageInProgress: send a fragmented message from one
 // goroutine. data is copied before SendFrame returns. Safe for concurrent
 // use with the other send methods.
+//
+// On a connection with permessage-deflate, the fragments of a message are
+// compressed as one stream (each frame carries what its fragment
+// compressed to, flushed; RSV1 is set on the first frame only), whatever
+// the fragment sizes.
 func (w *WebSocket) SendFrame(data []byte, t MessageType, endOfMessage bool) error {
 	if t != Text && t != Binary {
 		return ErrInvalidMessageType
