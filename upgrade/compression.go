@@ -54,4 +54,8 @@ type DeflateParams struct {
 	// ClientMaxWindowBits (8 to 15) bounds the window the client compresses
 	// with; 15 when neither side limited it.
 	ClientMaxWindowBits int
+
+	// serverWindowOffered: the offer had server_max_window_bits, so the
+	// response repeats it even when it is 15.
+	serverWindowOffered bool
 }
