@@ -79,7 +79,7 @@ type decompressor interface {
 func (f *Flate) getReader(src io.Reader, dict []byte) decompressor {
 	r, _ := f.readers.Get().(decompressor)
 	if r == nil {
-		return flate.NewReader(src).(decompressor)
+		return flate.NewReaderDict(src, dict).(decompressor)
 	}
 	_ = r.Reset(src, dict) // Reset of klauspost's decompressor never fails
 	return r

@@ -227,3 +227,21 @@ func testWindow(t *testing.T, exact bool) {
 		}
 	}
 }
+
+// TestInflateTakeoverNewDecompressor: with context takeover, a
+// decompressor the pool has to create (none to reuse) must still start
+// from the kept window.
+func TestInflateTakeoverNewDecompressor(t *testing.T) {
+	var d Deflater
+	var in Inflater
+	d.Init(NewFlate(1), true, 15)
+	in.Init(NewFlate(1), true, 15)
+	for i := range 10 {
+		msg := jsonish(3000, 11) // the same message: the second one refers back
+		in.f = NewFlate(1)       // an empty pool every time
+		got, err := in.Inflate(nil, d.Append(nil, msg, true), 0)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+}
