@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test fuzz vet bench bench-capped bench-build
+.PHONY: run build test deps fuzz vet bench bench-capped bench-build
 
 run:
 	go run ./cmd/volley
@@ -12,6 +12,18 @@ vet:
 
 test:
 	./scripts/test.sh
+
+# What the real-client tests in cmd/volley need besides Debian's chromium and
+# nginx (which .ci/run installs): Node's ws package, at the version that
+# package-lock.json pins. npm ci runs only when the lock file is newer than
+# the installed tree.
+NODE_TEST_DIR := cmd/volley/testdata/node
+
+deps: $(NODE_TEST_DIR)/node_modules/.package-lock.json
+
+$(NODE_TEST_DIR)/node_modules/.package-lock.json: $(NODE_TEST_DIR)/package.json $(NODE_TEST_DIR)/package-lock.json
+	cd $(NODE_TEST_DIR) && npm ci --no-audit --no-fund
+	touch $@
 
 fuzz:
 	FUZZTIME=$${FUZZTIME:-60s} ./scripts/fuzz.sh

@@ -12,6 +12,13 @@
 // routing, 404 for unknown paths), so one server serves a page and its
 // WebSocket endpoint.
 //
+// permessage-deflate (RFC 7692) is negotiated when
+// Config.Upgrade.Compression.Enabled is set: both APIs then send and
+// receive compressed messages transparently. Compressors come from a pool
+// per server; without context takeover (the default) an idle connection
+// holds no compression state, with it a connection keeps its compressor
+// while messages flow and only its windows once idle.
+//
 // Every limit has a documented default in Config; a zero Config is a valid
 // configuration listening on 127.0.0.1:8080.
 package engine
