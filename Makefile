@@ -10,20 +10,13 @@ build:
 vet:
 	go vet ./...
 
-test:
+test: deps
 	./scripts/test.sh
 
-# What the real-client tests in cmd/volley need besides Debian's chromium and
-# nginx (which .ci/run installs): Node's ws package, at the version that
-# package-lock.json pins. npm ci runs only when the lock file is newer than
-# the installed tree.
-NODE_TEST_DIR := cmd/volley/testdata/node
-
-deps: $(NODE_TEST_DIR)/node_modules/.package-lock.json
-
-$(NODE_TEST_DIR)/node_modules/.package-lock.json: $(NODE_TEST_DIR)/package.json $(NODE_TEST_DIR)/package-lock.json
-	cd $(NODE_TEST_DIR) && npm ci --no-audit --no-fund
-	touch $@
+# What the tests need beyond Go (chromium, nginx, Node's ws): installed
+# when missing. make test runs it first.
+deps:
+	./scripts/deps.sh
 
 fuzz:
 	FUZZTIME=$${FUZZTIME:-60s} ./scripts/fuzz.sh
