@@ -86,17 +86,23 @@ func (i *Inflater) Inflate(dst, msg []byte, limit int64) ([]byte, error) {
 		}
 	}
 	i.f.putReader(r)
-	// A final block of the sender's own may end the data, leaving exactly
-	// the appended tail unread (RFC 7692 section 7.2.3.3).
-	ownFinal := len(i.src.a) == 0 && len(i.src.b) == len(inflateTail)
-	rest := i.src.remaining()
+	// A final block of the sender's own may end the message (RFC 7692
+	// section 7.2.3.3): the decompressor then stops before the appended
+	// tail, or inside it when the sender removed the last four bytes of its
+	// stream. What may follow the final block within the message is
+	// nothing, or the lone 0x00 that starts an empty stored block (the
+	// RFC's own example ends so).
+	msgLeft := 0
+	if i.src.b != nil {
+		msgLeft = len(i.src.a)
+	}
 	i.src = twoReader{}
 	switch {
 	case err == ErrMessageTooBig:
 		return dst, err
 	case !errors.Is(err, io.EOF):
 		return dst, ErrBadDeflate
-	case rest != 0 && !ownFinal:
+	case msgLeft > 1 || msgLeft == 1 && msg[len(msg)-1] != 0:
 		// Data after a final block: not one message.
 		return dst, ErrBadDeflate
 	}

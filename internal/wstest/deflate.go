@@ -1,0 +1,935 @@
+package wstest
+
+// Client side of permessage-deflate (RFC 7692) for tests: a handshake that
+// sends chosen Sec-WebSocket-Extensions offers and returns the response's,
+// a strict parser of that response, a compressor that follows the
+// negotiated client parameters, a decompressor for the server's messages
+// that checks the negotiated server parameters (its window size, and that
+// it keeps no context when it promised not to), and a frame reader that
+// allows RSV1.
+//
+// The decompressor is a DEFLATE decoder of its own (RFC 1951), written
+// independently of both compress/flate and the klauspost package the
+// server uses, because neither reports how far back a stream refers:
+// server_max_window_bits and server_no_context_takeover are promises about
+// back-reference distances, which only a decoder that sees them can check.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	kflate "github.com/klauspost/compress/flate"
+)
+
+// DeflateTail is the empty stored block (0x00 0x00 0xff 0xff) that ends a
+// sync flush. A sender removes it from the end of a compressed message; the
+// receiver appends it back (RFC 7692 sections 7.2.1 and 7.2.2).
+var DeflateTail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// DialExtensions is Dial with Sec-WebSocket-Extensions request headers: one
+// header line per element of offers, each sent exactly as given (an element
+// may itself hold several comma-separated offers). It fails the test unless
+// the answer is a valid 101, and returns the response's
+// Sec-WebSocket-Extensions header lines, as received, nil when there is
+// none.
+func DialExtensions(t testing.TB, addr, path string, offers ...string) (*Conn, []string) {
+	t.Helper()
+	var extra strings.Builder
+	for _, o := range offers {
+		extra.WriteString("Sec-WebSocket-Extensions: " + o + "\r\n")
+	}
+	return dialHeaders(t, addr, path, extra.String())
+}
+
+// dialHeaders performs the handshake of Dial with extra header lines
+// (each ending in CRLF) and returns the response's
+// Sec-WebSocket-Extensions lines.
+func dialHeaders(t testing.TB, addr, path, extra string) (*Conn, []string) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, DefaultTimeout)
+	if err != nil {
+		t.Fatalf("wstest: dial %s: %v", addr, err)
+	}
+	c := &Conn{t: t, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), Timeout: DefaultTimeout}
+	t.Cleanup(func() { _ = nc.Close() })
+
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	req := "GET " + path + " HTTP/1.1\r\n" +
+		"Host: " + addr + "\r\n" +
+		"Upgrade: websocket\r\n" +
+		"Connection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\n" +
+		extra +
+		"Sec-WebSocket-Version: 13\r\n\r\n"
+	c.WriteRaw([]byte(req))
+
+	_ = nc.SetReadDeadline(time.Now().Add(c.Timeout))
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		t.Fatalf("wstest: handshake response: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("wstest: handshake status %d, want 101", resp.StatusCode)
+	}
+	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
+		t.Fatalf("wstest: Upgrade header %q, want websocket", resp.Header.Get("Upgrade"))
+	}
+	if !strings.Contains(strings.ToLower(resp.Header.Get("Connection")), "upgrade") {
+		t.Fatalf("wstest: Connection header %q, want upgrade", resp.Header.Get("Connection"))
+	}
+	sum := sha1.Sum([]byte(key + websocketGUID))
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Fatalf("wstest: Sec-WebSocket-Accept %q, want %q", got, want)
+	}
+	return c, resp.Header.Values("Sec-WebSocket-Extensions")
+}
+
+// DeflateParams are the permessage-deflate parameters a server's response
+// agreed to, with RFC 7692's defaults filled in: a window of 15 bits where
+// none was named.
+type DeflateParams struct {
+	ServerNoContextTakeover bool
+	ClientNoContextTakeover bool
+	ServerMaxWindowBits     int // 8 to 15
+	ClientMaxWindowBits     int // 8 to 15
+	// ServerMaxWindowBitsSet and ClientMaxWindowBitsSet report that the
+	// response named the parameter.
+	ServerMaxWindowBitsSet bool
+	ClientMaxWindowBitsSet bool
+}
+
+// ParseDeflateResponse checks the Sec-WebSocket-Extensions lines of a
+// handshake response the way a strict client does (RFC 7692 sections 5 and
+// 7.1): exactly one extension, permessage-deflate, whose parameters are
+// among the four the RFC defines, each at most once, the *_no_context_takeover
+// ones without a value and the window sizes a decimal 8 to 15 without
+// leading zeros (a token or a quoted string). Whether the response fits
+// the offer (RFC 7692 section 7.1.2) is the caller's to check.
+func ParseDeflateResponse(lines []string) (DeflateParams, error) {
+	p := DeflateParams{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+	if len(lines) != 1 {
+		return p, fmt.Errorf("%d Sec-WebSocket-Extensions lines %q, want 1", len(lines), lines)
+	}
+	s := lines[0]
+	if strings.Contains(s, ",") {
+		return p, fmt.Errorf("response %q accepts more than one extension", s)
+	}
+	parts := strings.Split(s, ";")
+	if name := strings.TrimSpace(parts[0]); name != "permessage-deflate" {
+		return p, fmt.Errorf("response %q: extension %q, want permessage-deflate", s, name)
+	}
+	seen := map[string]bool{}
+	for _, part := range parts[1:] {
+		name, value, hasValue := strings.Cut(strings.TrimSpace(part), "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if seen[name] {
+			return p, fmt.Errorf("response %q repeats %s", s, name)
+		}
+		seen[name] = true
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		switch name {
+		case "server_no_context_takeover", "client_no_context_takeover":
+			if hasValue {
+				return p, fmt.Errorf("response %q: %s has a value", s, name)
+			}
+			if name == "server_no_context_takeover" {
+				p.ServerNoContextTakeover = true
+			} else {
+				p.ClientNoContextTakeover = true
+			}
+		case "server_max_window_bits", "client_max_window_bits":
+			n, err := strconv.Atoi(value)
+			if !hasValue || err != nil || n < 8 || n > 15 || strconv.Itoa(n) != value {
+				return p, fmt.Errorf("response %q: bad %s", s, name)
+			}
+			if name == "server_max_window_bits" {
+				p.ServerMaxWindowBits, p.ServerMaxWindowBitsSet = n, true
+			} else {
+				p.ClientMaxWindowBits, p.ClientMaxWindowBitsSet = n, true
+			}
+		default:
+			return p, fmt.Errorf("response %q: unknown parameter %q", s, name)
+		}
+	}
+	return p, nil
+}
+
+// Compressor compresses a client's messages for permessage-deflate (RFC
+// 7692 section 7.2.1): DEFLATE with a sync flush, the final 0x00 0x00 0xff
+// 0xff removed. With context takeover the LZ77 window carries over from one
+// compressed message to the next.
+//
+// A 15-bit window uses compress/flate. A smaller one (a response's
+// client_max_window_bits) uses klauspost's custom-window compressor, whose
+// back-references never exceed the window.
+type Compressor struct {
+	takeover bool
+	bits     int
+	level    int
+	buf      bytes.Buffer
+	std      *flate.Writer
+	small    *kflate.Writer
+}
+
+// NewCompressor returns a compressor with the window 1<<bits (8 to 15) at
+// level (compress/flate levels; ignored for small windows).
+func NewCompressor(takeover bool, bits, level int) *Compressor {
+	if bits < 8 || bits > 15 {
+		panic("wstest: window bits out of range")
+	}
+	return &Compressor{takeover: takeover, bits: bits, level: level}
+}
+
+// NewClientCompressor returns the compressor the client of a connection
+// with parameters p uses.
+func NewClientCompressor(p DeflateParams, level int) *Compressor {
+	return NewCompressor(!p.ClientNoContextTakeover, p.ClientMaxWindowBits, level)
+}
+
+// writeFlush compresses msg with the connection's compressor and a sync
+// flush, and returns the output (tail included).
+func (z *Compressor) writeFlush(msg []byte) []byte {
+	z.buf.Reset()
+	var err error
+	if z.bits == 15 {
+		switch {
+		case z.std == nil:
+			z.std, err = flate.NewWriter(&z.buf, z.level)
+			if err != nil {
+				panic(err)
+			}
+		case !z.takeover:
+			z.std.Reset(&z.buf)
+		}
+		_, _ = z.std.Write(msg)
+		_ = z.std.Flush()
+	} else {
+		switch {
+		case z.small == nil:
+			z.small, err = kflate.NewWriterWindow(&z.buf, 1<<z.bits)
+			if err != nil {
+				panic(err)
+			}
+		case !z.takeover:
+			z.small.Reset(&z.buf)
+		}
+		_, _ = z.small.Write(msg)
+		_ = z.small.Flush()
+	}
+	return bytes.Clone(z.buf.Bytes())
+}
+
+// Compress returns the payload of msg as a compressed message (to send with
+// RSV1 on its first frame).
+func (z *Compressor) Compress(msg []byte) []byte {
+	out := z.writeFlush(msg)
+	if !bytes.HasSuffix(out, DeflateTail) {
+		panic("wstest: sync flush does not end with 00 00 ff ff")
+	}
+	return out[:len(out)-4]
+}
+
+// CompressFinal returns msg compressed as a whole DEFLATE stream whose last
+// block has BFINAL set (RFC 7692 section 7.2.3.3), made by a fresh
+// writer closed with Close: compress/flate for a 15-bit window, whose
+// output then ends with an empty final stored block (0x01 0x00 0x00 0xff
+// 0xff after the last data block's bits), else klauspost's, whose output
+// ends with an empty final fixed block (0x03 0x00). strip removes a final
+// 0x00 0x00 0xff 0xff, as section 7.2.1 tells a sender to. With context
+// takeover the message still enters the window, as it does at the
+// receiver.
+func (z *Compressor) CompressFinal(msg []byte, strip bool) []byte {
+	var b bytes.Buffer
+	var w io.WriteCloser
+	var err error
+	if z.bits == 15 {
+		w, err = flate.NewWriter(&b, z.level)
+	} else {
+		w, err = kflate.NewWriterWindow(&b, 1<<z.bits)
+	}
+	if err != nil {
+		panic(err)
+	}
+	_, _ = w.Write(msg)
+	_ = w.Close()
+	out := b.Bytes()
+	if strip && bytes.HasSuffix(out, DeflateTail) {
+		out = out[:len(out)-4]
+	}
+	if z.takeover {
+		z.writeFlush(msg) // keep the window in step with the receiver's
+	}
+	return out
+}
+
+// Decompressor decompresses a server's messages (RFC 7692 section 7.2.2)
+// and checks them against the negotiated server parameters: no
+// back-reference may reach further than 1<<bits bytes, and without context
+// takeover none may reach into an earlier message.
+type Decompressor struct {
+	takeover bool
+	bits     int
+	hist     []byte
+	// MaxDistance is the longest back-reference seen so far.
+	MaxDistance int
+	// HistoryRefs counts the back-references so far that reached into an
+	// earlier message (context takeover at work).
+	HistoryRefs int
+}
+
+// NewDecompressor returns a decompressor for a peer that compresses with
+// the window 1<<bits (8 to 15), keeping its context between messages when
+// takeover.
+func NewDecompressor(takeover bool, bits int) *Decompressor {
+	if bits < 8 || bits > 15 {
+		panic("wstest: window bits out of range")
+	}
+	return &Decompressor{takeover: takeover, bits: bits}
+}
+
+// NewServerDecompressor returns the decompressor for the server's messages
+// on a connection with parameters p.
+func NewServerDecompressor(p DeflateParams) *Decompressor {
+	return NewDecompressor(!p.ServerNoContextTakeover, p.ServerMaxWindowBits)
+}
+
+// Decompress returns the message whose compressed payload (its frames
+// joined) is payload. It fails on data that is not DEFLATE, on a
+// back-reference beyond the window or into an earlier message without
+// context takeover, on data that does not end at a block boundary, and on
+// data after a block with BFINAL set other than the empty stored block of
+// the RFC's section 7.2.3.3 example. After an error d must not be used.
+func (d *Decompressor) Decompress(payload []byte) ([]byte, error) {
+	src := make([]byte, 0, len(payload)+4)
+	src = append(append(src, payload...), DeflateTail...)
+	res, err := Inflate(d.hist, src)
+	if err != nil {
+		return nil, err
+	}
+	if res.Final {
+		switch {
+		case len(res.Rest) == 0, bytes.Equal(res.Rest, DeflateTail), bytes.Equal(res.Rest, []byte{0, 0, 0, 0xff, 0xff}):
+		default:
+			return nil, fmt.Errorf("wstest: %d bytes after the final block: %x", len(res.Rest), res.Rest)
+		}
+	}
+	d.MaxDistance = max(d.MaxDistance, res.MaxDistance)
+	d.HistoryRefs += res.HistoryRefs
+	if res.MaxDistance > 1<<d.bits {
+		return nil, fmt.Errorf("wstest: back-reference of %d bytes, beyond the %d-bit window", res.MaxDistance, d.bits)
+	}
+	if d.takeover {
+		d.hist = append(d.hist, res.Out...)
+		if n := len(d.hist) - 1<<15; n > 0 {
+			d.hist = append(d.hist[:0:0], d.hist[n:]...)
+		}
+	}
+	return res.Out, nil
+}
+
+// InflateResult is what Inflate decoded.
+type InflateResult struct {
+	Out         []byte // the decompressed bytes (the history excluded)
+	MaxDistance int    // the longest back-reference
+	HistoryRefs int    // how many back-references reached into hist
+	Final       bool   // a block with BFINAL set ended the data
+	Rest        []byte // the bytes after that final block
+}
+
+// Inflate decodes the raw DEFLATE data src (RFC 1951) with hist as the
+// bytes that precede it in the stream (a preset window). Decoding stops
+// after a block with BFINAL set, or at the end of src, which must then fall
+// exactly on the end of a stored block (a sync flush). Back-references may
+// reach into hist but not before it. Code sets are checked as zlib does:
+// over-subscribed sets fail, incomplete ones only pass for a single code of
+// one bit, and a literal/length set must have the end-of-block code.
+func Inflate(hist, src []byte) (InflateResult, error) {
+	var res InflateResult
+	in := inflater{br: bitReader{src: src}, out: append(make([]byte, 0, len(hist)+4*len(src)+64), hist...), histLen: len(hist)}
+	for {
+		if in.br.pos == len(src) && in.br.n == 0 {
+			break
+		}
+		final, err := in.br.get(1)
+		if err != nil {
+			return res, err
+		}
+		typ, err := in.br.get(2)
+		if err != nil {
+			return res, err
+		}
+		switch typ {
+		case 0:
+			err = in.stored()
+		case 1:
+			err = in.codes(fixedLit, fixedDist)
+		case 2:
+			err = in.dynamic()
+		default:
+			err = errors.New("wstest: inflate: invalid block type 3")
+		}
+		if err != nil {
+			return res, err
+		}
+		if final == 1 {
+			res.Final = true
+			res.Rest = src[in.br.pos:]
+			break
+		}
+	}
+	res.Out = in.out[len(hist):]
+	res.MaxDistance = in.maxDist
+	res.HistoryRefs = in.histRefs
+	return res, nil
+}
+
+var errTruncated = errors.New("wstest: inflate: data ends inside a block")
+
+// bitReader reads DEFLATE's little-endian bit stream one byte at a time, so
+// that it never holds more than 7 bits beyond what it returned.
+type bitReader struct {
+	src  []byte
+	pos  int
+	bits uint32
+	n    uint
+}
+
+func (b *bitReader) get(n uint) (int, error) {
+	for b.n < n {
+		if b.pos == len(b.src) {
+			return 0, errTruncated
+		}
+		b.bits |= uint32(b.src[b.pos]) << b.n
+		b.pos++
+		b.n += 8
+	}
+	v := int(b.bits & (1<<n - 1))
+	b.bits >>= n
+	b.n -= n
+	return v, nil
+}
+
+// align drops the bits left in the current byte.
+func (b *bitReader) align() { b.bits, b.n = 0, 0 }
+
+// huffman is a canonical Huffman code in the form of zlib's puff.c: the
+// number of codes of each length and the symbols ordered by code.
+type huffman struct {
+	count  [16]int
+	symbol []int
+}
+
+// newHuffman builds the code for lengths; kind names it in errors. A
+// "codes" set must be complete; the others may be incomplete only with a
+// single code of one bit.
+func newHuffman(lengths []int, kind string) (*huffman, error) {
+	h := &huffman{symbol: make([]int, len(lengths))}
+	for _, l := range lengths {
+		h.count[l]++
+	}
+	maxLen := 0
+	for l := 1; l <= 15; l++ {
+		if h.count[l] != 0 {
+			maxLen = l
+		}
+	}
+	if maxLen == 0 {
+		if kind == "codes" {
+			return nil, fmt.Errorf("wstest: inflate: empty %s code", kind)
+		}
+		return h, nil // nothing can be decoded with it
+	}
+	left := 1
+	for l := 1; l <= 15; l++ {
+		left <<= 1
+		left -= h.count[l]
+		if left < 0 {
+			return nil, fmt.Errorf("wstest: inflate: over-subscribed %s code", kind)
+		}
+	}
+	if left > 0 && (kind == "codes" || maxLen != 1) {
+		return nil, fmt.Errorf("wstest: inflate: incomplete %s code", kind)
+	}
+	var offs [16]int
+	for l := 1; l < 15; l++ {
+		offs[l+1] = offs[l] + h.count[l]
+	}
+	for sym, l := range lengths {
+		if l != 0 {
+			h.symbol[offs[l]] = sym
+			offs[l]++
+		}
+	}
+	return h, nil
+}
+
+func (b *bitReader) decode(h *huffman) (int, error) {
+	code, first, index := 0, 0, 0
+	for l := 1; l <= 15; l++ {
+		bit, err := b.get(1)
+		if err != nil {
+			return 0, err
+		}
+		code |= bit
+		count := h.count[l]
+		if code-count < first {
+			return h.symbol[index+(code-first)], nil
+		}
+		index += count
+		first += count
+		first <<= 1
+		code <<= 1
+	}
+	return 0, errors.New("wstest: inflate: invalid code")
+}
+
+var (
+	lengthBase  = [29]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
+	lengthExtra = [29]uint{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
+	distBase    = [30]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
+	distExtra   = [30]uint{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
+
+	fixedLit, fixedDist = fixedCodes()
+)
+
+func fixedCodes() (*huffman, *huffman) {
+	var lit [288]int
+	for i := range lit {
+		switch {
+		case i < 144:
+			lit[i] = 8
+		case i < 256:
+			lit[i] = 9
+		case i < 280:
+			lit[i] = 7
+		default:
+			lit[i] = 8
+		}
+	}
+	var dist [32]int
+	for i := range dist {
+		dist[i] = 5
+	}
+	l, err := newHuffman(lit[:], "literal/length")
+	if err != nil {
+		panic(err)
+	}
+	d, err := newHuffman(dist[:], "distance")
+	if err != nil {
+		panic(err)
+	}
+	return l, d
+}
+
+type inflater struct {
+	br       bitReader
+	out      []byte // history, then output
+	histLen  int
+	maxDist  int
+	histRefs int
+}
+
+func (in *inflater) stored() error {
+	in.br.align()
+	b := &in.br
+	if len(b.src)-b.pos < 4 {
+		return errTruncated
+	}
+	n := int(binary.LittleEndian.Uint16(b.src[b.pos:]))
+	if ^uint16(n) != binary.LittleEndian.Uint16(b.src[b.pos+2:]) {
+		return fmt.Errorf("wstest: inflate: stored block length %#04x does not match its complement %x", n, b.src[b.pos+2:b.pos+4])
+	}
+	b.pos += 4
+	if len(b.src)-b.pos < n {
+		return errTruncated
+	}
+	in.out = append(in.out, b.src[b.pos:b.pos+n]...)
+	b.pos += n
+	return nil
+}
+
+var codeOrder = [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+func (in *inflater) dynamic() error {
+	b := &in.br
+	nlen, err := b.get(5)
+	if err != nil {
+		return err
+	}
+	ndist, err := b.get(5)
+	if err != nil {
+		return err
+	}
+	ncode, err := b.get(4)
+	if err != nil {
+		return err
+	}
+	nlen, ndist, ncode = nlen+257, ndist+1, ncode+4
+	if nlen > 286 || ndist > 30 {
+		return errors.New("wstest: inflate: too many length or distance codes")
+	}
+	var cl [19]int
+	for i := range ncode {
+		if cl[codeOrder[i]], err = b.get(3); err != nil {
+			return err
+		}
+	}
+	codes, err := newHuffman(cl[:], "codes")
+	if err != nil {
+		return err
+	}
+	lengths := make([]int, nlen+ndist)
+	for i := 0; i < len(lengths); {
+		sym, err := b.decode(codes)
+		if err != nil {
+			return err
+		}
+		if sym < 16 {
+			lengths[i] = sym
+			i++
+			continue
+		}
+		val, rep := 0, 0
+		switch sym {
+		case 16:
+			if i == 0 {
+				return errors.New("wstest: inflate: repeat with no previous length")
+			}
+			val = lengths[i-1]
+			rep, err = b.get(2)
+			rep += 3
+		case 17:
+			rep, err = b.get(3)
+			rep += 3
+		default:
+			rep, err = b.get(7)
+			rep += 11
+		}
+		if err != nil {
+			return err
+		}
+		if i+rep > len(lengths) {
+			return errors.New("wstest: inflate: code lengths repeat past the end")
+		}
+		for ; rep > 0; rep-- {
+			lengths[i] = val
+			i++
+		}
+	}
+	if lengths[256] == 0 {
+		return errors.New("wstest: inflate: no end-of-block code")
+	}
+	lit, err := newHuffman(lengths[:nlen], "literal/length")
+	if err != nil {
+		return err
+	}
+	dist, err := newHuffman(lengths[nlen:], "distance")
+	if err != nil {
+		return err
+	}
+	return in.codes(lit, dist)
+}
+
+func (in *inflater) codes(lit, dist *huffman) error {
+	b := &in.br
+	for {
+		sym, err := b.decode(lit)
+		if err != nil {
+			return err
+		}
+		switch {
+		case sym < 256:
+			in.out = append(in.out, byte(sym))
+			continue
+		case sym == 256:
+			return nil
+		}
+		sym -= 257
+		if sym >= 29 {
+			return fmt.Errorf("wstest: inflate: invalid length code %d", sym+257)
+		}
+		extra, err := b.get(lengthExtra[sym])
+		if err != nil {
+			return err
+		}
+		n := lengthBase[sym] + extra
+		dsym, err := b.decode(dist)
+		if err != nil {
+			return err
+		}
+		if dsym >= 30 {
+			return fmt.Errorf("wstest: inflate: invalid distance code %d", dsym)
+		}
+		if extra, err = b.get(distExtra[dsym]); err != nil {
+			return err
+		}
+		d := distBase[dsym] + extra
+		if d > len(in.out) {
+			return fmt.Errorf("wstest: inflate: distance %d too far back (%d bytes of history)", d, len(in.out))
+		}
+		in.maxDist = max(in.maxDist, d)
+		if d > len(in.out)-in.histLen {
+			in.histRefs++
+		}
+		start := len(in.out) - d
+		for k := range n {
+			in.out = append(in.out, in.out[start+k])
+		}
+	}
+}
+
+// BitWriter builds DEFLATE data by hand, for streams no compressor would
+// produce: a back-reference at an exact distance, an invalid block.
+type BitWriter struct {
+	out  []byte
+	bits uint32
+	n    uint
+}
+
+// WriteBits writes the n low bits of v, least significant first.
+func (w *BitWriter) WriteBits(v uint32, n uint) {
+	w.bits |= (v & (1<<n - 1)) << w.n
+	w.n += n
+	for w.n >= 8 {
+		w.out = append(w.out, byte(w.bits))
+		w.bits >>= 8
+		w.n -= 8
+	}
+}
+
+// writeCode writes a Huffman code of n bits, most significant first.
+func (w *BitWriter) writeCode(code uint32, n uint) {
+	var rev uint32
+	for i := range n {
+		rev |= (code >> i & 1) << (n - 1 - i)
+	}
+	w.WriteBits(rev, n)
+}
+
+// Align pads with zero bits to a byte boundary.
+func (w *BitWriter) Align() {
+	if w.n > 0 {
+		w.WriteBits(0, 8-w.n)
+	}
+}
+
+// Bytes returns the data written, the last partial byte padded with zeros.
+func (w *BitWriter) Bytes() []byte {
+	if w.n > 0 {
+		return append(bytes.Clone(w.out), byte(w.bits))
+	}
+	return bytes.Clone(w.out)
+}
+
+// Token is a literal (Length 0) or a back-reference in a hand-made block.
+type Token struct {
+	Literal  byte
+	Length   int // 3 to 258, or 0 for a literal
+	Distance int // 1 to 32768
+}
+
+// Literals returns a token per byte of p.
+func Literals(p []byte) []Token {
+	t := make([]Token, len(p))
+	for i, c := range p {
+		t[i].Literal = c
+	}
+	return t
+}
+
+// FixedBlock writes a block with the fixed Huffman codes holding toks,
+// then its end-of-block code.
+func (w *BitWriter) FixedBlock(final bool, toks []Token) {
+	w.WriteBits(b2u(final), 1)
+	w.WriteBits(1, 2)
+	lit := func(sym int) {
+		switch {
+		case sym < 144:
+			w.writeCode(uint32(0x30+sym), 8)
+		case sym < 256:
+			w.writeCode(uint32(0x190+sym-144), 9)
+		case sym < 280:
+			w.writeCode(uint32(sym-256), 7)
+		default:
+			w.writeCode(uint32(0xc0+sym-280), 8)
+		}
+	}
+	for _, t := range toks {
+		if t.Length == 0 {
+			lit(int(t.Literal))
+			continue
+		}
+		if t.Length < 3 || t.Length > 258 || t.Distance < 1 || t.Distance > 32768 {
+			panic("wstest: bad token")
+		}
+		i := 28
+		for lengthBase[i] > t.Length {
+			i--
+		}
+		lit(257 + i)
+		w.WriteBits(uint32(t.Length-lengthBase[i]), lengthExtra[i])
+		j := 29
+		for distBase[j] > t.Distance {
+			j--
+		}
+		w.writeCode(uint32(j), 5)
+		w.WriteBits(uint32(t.Distance-distBase[j]), distExtra[j])
+	}
+	lit(256)
+}
+
+// StoredBlock writes a stored block holding p (at most 65535 bytes).
+func (w *BitWriter) StoredBlock(final bool, p []byte) {
+	w.WriteBits(b2u(final), 1)
+	w.WriteBits(0, 2)
+	w.Align()
+	n := uint16(len(p))
+	w.out = binary.LittleEndian.AppendUint16(w.out, n)
+	w.out = binary.LittleEndian.AppendUint16(w.out, ^n)
+	w.out = append(w.out, p...)
+}
+
+// SyncFlushMessage ends w's data with the empty stored block of a sync
+// flush and returns the compressed payload of a message: the data without
+// the final 0x00 0x00 0xff 0xff.
+func (w *BitWriter) SyncFlushMessage() []byte {
+	w.StoredBlock(false, nil)
+	b := w.Bytes()
+	return b[:len(b)-4]
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ReadFrameRSV is ReadFrame for a connection with extensions: the RSV bits
+// in allowed are accepted (RSV1 for permessage-deflate), other rules are
+// those of ReadFrame. Whether a frame may carry them is the caller's to
+// check.
+func (c *Conn) ReadFrameRSV(allowed byte) (Frame, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
+	var h [2]byte
+	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		return Frame{}, err
+	}
+	f := Frame{Fin: h[0]&0x80 != 0, Rsv: h[0] >> 4 & 0x7, Opcode: h[0] & 0xf}
+	if h[1]&0x80 != 0 {
+		return f, errors.New("wstest: server frame is masked")
+	}
+	if f.Rsv&^allowed != 0 {
+		return f, fmt.Errorf("wstest: server frame has RSV bits %#x", f.Rsv)
+	}
+	switch f.Opcode {
+	case OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong:
+	default:
+		return f, fmt.Errorf("wstest: server frame has reserved opcode %#x", f.Opcode)
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		if _, err := io.ReadFull(c.br, e[:]); err != nil {
+			return f, err
+		}
+		n = uint64(binary.BigEndian.Uint16(e[:]))
+		if n < 126 {
+			return f, fmt.Errorf("wstest: server length %d not minimally encoded (16 bits)", n)
+		}
+	case 127:
+		var e [8]byte
+		if _, err := io.ReadFull(c.br, e[:]); err != nil {
+			return f, err
+		}
+		n = binary.BigEndian.Uint64(e[:])
+		if n <= 0xffff || n>>63 != 0 {
+			return f, fmt.Errorf("wstest: server length %d badly encoded (64 bits)", n)
+		}
+	}
+	if f.Opcode >= OpClose && (!f.Fin || n > 125) {
+		return f, fmt.Errorf("wstest: bad server control frame: fin=%v length %d", f.Fin, n)
+	}
+	if n > 1<<30 {
+		return f, fmt.Errorf("wstest: server frame length %d too large for a test", n)
+	}
+	f.Payload = make([]byte, n)
+	if _, err := io.ReadFull(c.br, f.Payload); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// DeflateMessage is a data message read by ReadDeflateMessage.
+type DeflateMessage struct {
+	Opcode     byte
+	Payload    []byte  // decompressed when Compressed
+	Compressed bool    // RSV1 was set on the first frame
+	Frames     []Frame // as received
+}
+
+// ReadDeflateMessage reads one data message on a permessage-deflate
+// connection and decompresses it with d when its first frame has RSV1. It
+// fails the test when a control frame arrives instead, when the frames do
+// not form a message, when RSV1 is set on a frame other than the first
+// (RFC 7692 section 6.1), and when the data does not decompress.
+func (c *Conn) ReadDeflateMessage(d *Decompressor) DeflateMessage {
+	c.t.Helper()
+	var m DeflateMessage
+	var payload []byte
+	for {
+		f, err := c.ReadFrameRSV(RSV1)
+		if err != nil {
+			c.t.Fatalf("wstest: read frame (after %d frames of a message): %v", len(m.Frames), err)
+		}
+		switch {
+		case f.Opcode >= OpClose:
+			c.t.Fatalf("wstest: control frame %v while reading a message", f)
+		case m.Opcode == 0 && f.Opcode == OpContinuation:
+			c.t.Fatalf("wstest: continuation frame %v outside a message", f)
+		case m.Opcode != 0 && f.Opcode != OpContinuation:
+			c.t.Fatalf("wstest: new message %v inside a fragmented one", f)
+		case m.Opcode != 0 && f.Rsv&RSV1 != 0:
+			c.t.Fatalf("wstest: RSV1 on continuation frame %d %v (RFC 7692 section 6.1)", len(m.Frames), f)
+		}
+		if m.Opcode == 0 {
+			m.Opcode = f.Opcode
+			m.Compressed = f.Rsv&RSV1 != 0
+		}
+		m.Frames = append(m.Frames, f)
+		payload = append(payload, f.Payload...)
+		if f.Fin {
+			break
+		}
+	}
+	if !m.Compressed {
+		m.Payload = payload
+		return m
+	}
+	out, err := d.Decompress(payload)
+	if err != nil {
+		c.t.Fatalf("wstest: decompress a %d-byte message (%d frames): %v", len(payload), len(m.Frames), err)
+	}
+	m.Payload = out
+	return m
+}
