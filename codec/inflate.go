@@ -146,6 +146,4 @@ func (t *twoReader) ReadByte() (byte, error) {
 	return c, nil
 }
 
-func (t *twoReader) remaining() int { return len(t.a) + len(t.b) }
-
 var _ flate.Reader = (*twoReader)(nil)
