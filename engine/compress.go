@@ -69,8 +69,16 @@ func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out 
 	if !z.sending {
 		return payload, 0, nil
 	}
+	held := z.defl.Holding()
 	scratch = s.pool.Get()
 	scratch.B = z.defl.Append(scratch.B[:0], payload, fin)
+	if now := z.defl.Holding(); now != held {
+		if now {
+			s.heldCompressors.Add(1)
+		} else {
+			s.heldCompressors.Add(-1)
+		}
+	}
 	if first {
 		rsv = rsv1
 	}
@@ -85,7 +93,7 @@ func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out 
 
 // release gives the kept compressor back if the connection has been idle
 // long enough and no sender is using it. Any goroutine (the ticker).
-func (z *compression) release(now int64) {
+func (z *compression) release(s *Server, now int64) {
 	if r := z.releaseAt.Load(); r == 0 || now < r {
 		return
 	}
@@ -94,6 +102,7 @@ func (z *compression) release(now int64) {
 	}
 	if r := z.releaseAt.Load(); r != 0 && now >= r && z.defl.Release() {
 		z.releaseAt.Store(0)
+		s.heldCompressors.Add(-1)
 	}
 	z.mu.Unlock()
 }
@@ -103,6 +112,9 @@ func (z *compression) release(now int64) {
 func (z *compression) close(s *Server) {
 	z.mu.Lock()
 	z.closed = true
+	if z.defl.Holding() {
+		s.heldCompressors.Add(-1)
+	}
 	z.defl.Close()
 	z.releaseAt.Store(0)
 	z.mu.Unlock()

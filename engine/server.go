@@ -26,6 +26,9 @@ type Server struct {
 	routes map[string]route
 	pool   bytebufferpool.Pool
 	flate  *codec.Flate // permessage-deflate compressors, nil when disabled
+	// heldCompressors counts the connections holding a compressor between
+	// or within messages (context takeover, or a fragmented message).
+	heldCompressors atomic.Int64
 
 	eng      gnet.Engine
 	addr     net.Addr
@@ -266,7 +269,7 @@ func (s *Server) tick() time.Duration {
 				c.wakeLoop()
 			}
 			if c.z != nil {
-				c.z.release(now)
+				c.z.release(s, now)
 			}
 		}
 	}
