@@ -11,7 +11,6 @@ import (
 	coder "github.com/coder/websocket"
 	"github.com/gorilla/websocket"
 
-	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
 	"github.com/volley-ws/volley/upgrade"
 )
@@ -35,26 +34,7 @@ func dfStart(t *testing.T, z upgrade.Compression) *icInteropServer {
 	cfg := engine.Config{}
 	cfg.Upgrade.Compression = z
 	s.icServer = icStart(t, cfg, func(srv *engine.Server) {
-		srv.HandleFunc(icEchoPath, func(ctx *upgrade.Context) {
-			ws, err := ctx.Upgrader().Upgrade()
-			if err != nil {
-				return
-			}
-			for {
-				msg, err := ws.Receive()
-				if err != nil {
-					return
-				}
-				if msg.Type == conn.Close {
-					s.echoClosed <- icCloseInfo{msg.CloseStatus, msg.CloseReason}
-					ws.SendClose(msg.CloseStatus, "")
-					return
-				}
-				if err := ws.Send(msg.Type, msg.Data); err != nil {
-					return
-				}
-			}
-		})
+		srv.HandleFunc(icEchoPath, icRecordingEcho(s.echoClosed))
 		srv.HandleEvents(icEventsPath, icEventEcho{closed: s.eventsClosed})
 	})
 	return s

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -53,17 +52,11 @@ func (ebEvents) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
 }
 func (ebEvents) OnClose(*engine.Conn, error) {}
 
-// ebServer starts a server with both echo routes: /block and /event.
+// ebServer starts a one-loop server with both echo routes: /block and
+// /event.
 func ebServer(tb testing.TB) *engine.Server {
 	tb.Helper()
-	srv := engine.New(engine.Config{Addr: "127.0.0.1:0", EventLoops: 1})
-	srv.HandleFunc("/block", ebEcho)
-	srv.HandleEvents("/event", ebEvents{})
-	if err := srv.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return srv
+	return dbServer(tb, upgrade.Compression{}, 0)
 }
 
 // ebClient is an allocation-free raw client: it sends pre-built masked

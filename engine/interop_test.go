@@ -162,6 +162,31 @@ type icInteropServer struct {
 	eventsBye    chan icCloseInfo // event bye: OnClose's error
 }
 
+// icRecordingEcho returns a blocking echo handler that reports the
+// client's close (code and reason) on closed and answers it.
+func icRecordingEcho(closed chan<- icCloseInfo) upgrade.HandlerFunc {
+	return func(ctx *upgrade.Context) {
+		ws, err := ctx.Upgrader().Upgrade()
+		if err != nil {
+			return
+		}
+		for {
+			msg, err := ws.Receive()
+			if err != nil {
+				return
+			}
+			if msg.Type == conn.Close {
+				closed <- icCloseInfo{msg.CloseStatus, msg.CloseReason}
+				ws.SendClose(msg.CloseStatus, "")
+				return
+			}
+			if err := ws.Send(msg.Type, msg.Data); err != nil {
+				return
+			}
+		}
+	}
+}
+
 // icEventEcho echoes every message and reports OnClose's *conn.CloseError.
 type icEventEcho struct {
 	closed chan<- icCloseInfo
@@ -198,26 +223,7 @@ func icStartInterop(t *testing.T) *icInteropServer {
 		eventsBye:    make(chan icCloseInfo, 16),
 	}
 	s.icServer = icStart(t, engine.Config{}, func(srv *engine.Server) {
-		srv.HandleFunc(icEchoPath, func(ctx *upgrade.Context) {
-			ws, err := ctx.Upgrader().Upgrade()
-			if err != nil {
-				return
-			}
-			for {
-				msg, err := ws.Receive()
-				if err != nil {
-					return
-				}
-				if msg.Type == conn.Close {
-					s.echoClosed <- icCloseInfo{msg.CloseStatus, msg.CloseReason}
-					ws.SendClose(msg.CloseStatus, "")
-					return
-				}
-				if err := ws.Send(msg.Type, msg.Data); err != nil {
-					return
-				}
-			}
-		})
+		srv.HandleFunc(icEchoPath, icRecordingEcho(s.echoClosed))
 		srv.HandleFunc(icByePath, func(ctx *upgrade.Context) {
 			ws, err := ctx.Upgrader().Upgrade()
 			if err != nil {

@@ -11,107 +11,19 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/leakcheck"
 	"github.com/volley-ws/volley/upgrade"
 )
 
-// TestMain runs the tests, then fails the run if goroutines started during
-// the tests are still alive (a server not shut down, a client or a process
-// watcher left behind). Goroutines that existed before the tests are not
-// counted; leftovers get leakWait to finish.
-func TestMain(m *testing.M) {
-	before := goroutineIDs()
-	code := m.Run()
-	if leaked := leakedGoroutines(before, leakWait); len(leaked) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d goroutine(s) still running after the tests:\n\n%s\n",
-			len(leaked), strings.Join(leaked, "\n\n"))
-		code = 1
-	}
-	os.Exit(code)
-}
-
-const leakWait = 5 * time.Second
-
-// ignoredStacks are parts of stacks of the runtime's and the standard
-// library's own background goroutines.
-var ignoredStacks = []string{
-	"os/signal.signal_recv",
-	"os/signal.loop",
-	"runtime.ensureSigM",
-	"runtime/trace.",
-	"testing.(*M).",
-	"testing.runFuzzing",
-	"testing/internal/testdeps.",
-}
-
-func goroutineStacks() []string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	return strings.Split(strings.TrimSpace(string(buf)), "\n\n")
-}
-
-func goroutineID(stack string) int64 {
-	s := strings.TrimPrefix(stack, "goroutine ")
-	if i := strings.IndexByte(s, ' '); i > 0 {
-		if id, err := strconv.ParseInt(s[:i], 10, 64); err == nil {
-			return id
-		}
-	}
-	return -1
-}
-
-func goroutineIDs() map[int64]bool {
-	ids := make(map[int64]bool)
-	for _, s := range goroutineStacks() {
-		ids[goroutineID(s)] = true
-	}
-	return ids
-}
-
-// leakedGoroutines polls, for up to wait, for goroutines not in before
-// (other than the caller and known background ones) and returns their
-// stacks, or nil once there are none.
-func leakedGoroutines(before map[int64]bool, wait time.Duration) []string {
-	buf := make([]byte, 64)
-	self := goroutineID(string(buf[:runtime.Stack(buf, false)]))
-	deadline := time.Now().Add(wait)
-	for {
-		// Idle keep-alive connections belong to net/http's default client.
-		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		var leaked []string
-	stacks:
-		for _, s := range goroutineStacks() {
-			id := goroutineID(s)
-			if id == self || before[id] {
-				continue
-			}
-			for _, ig := range ignoredStacks {
-				if strings.Contains(s, ig) {
-					continue stacks
-				}
-			}
-			leaked = append(leaked, s)
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// TestMain fails the run when the tests leave goroutines behind (a server
+// not shut down, a client or a process watcher; see internal/leakcheck).
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // requireProgram returns path if it is an executable file. Otherwise the
 // test fails (these tests are part of the suite: a machine without the

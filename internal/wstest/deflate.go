@@ -829,55 +829,7 @@ func b2u(b bool) uint32 {
 // those of ReadFrame. Whether a frame may carry them is the caller's to
 // check.
 func (c *Conn) ReadFrameRSV(allowed byte) (Frame, error) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
-		return Frame{}, err
-	}
-	f := Frame{Fin: h[0]&0x80 != 0, Rsv: h[0] >> 4 & 0x7, Opcode: h[0] & 0xf}
-	if h[1]&0x80 != 0 {
-		return f, errors.New("wstest: server frame is masked")
-	}
-	if f.Rsv&^allowed != 0 {
-		return f, fmt.Errorf("wstest: server frame has RSV bits %#x", f.Rsv)
-	}
-	switch f.Opcode {
-	case OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong:
-	default:
-		return f, fmt.Errorf("wstest: server frame has reserved opcode %#x", f.Opcode)
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var e [2]byte
-		if _, err := io.ReadFull(c.br, e[:]); err != nil {
-			return f, err
-		}
-		n = uint64(binary.BigEndian.Uint16(e[:]))
-		if n < 126 {
-			return f, fmt.Errorf("wstest: server length %d not minimally encoded (16 bits)", n)
-		}
-	case 127:
-		var e [8]byte
-		if _, err := io.ReadFull(c.br, e[:]); err != nil {
-			return f, err
-		}
-		n = binary.BigEndian.Uint64(e[:])
-		if n <= 0xffff || n>>63 != 0 {
-			return f, fmt.Errorf("wstest: server length %d badly encoded (64 bits)", n)
-		}
-	}
-	if f.Opcode >= OpClose && (!f.Fin || n > 125) {
-		return f, fmt.Errorf("wstest: bad server control frame: fin=%v length %d", f.Fin, n)
-	}
-	if n > 1<<30 {
-		return f, fmt.Errorf("wstest: server frame length %d too large for a test", n)
-	}
-	f.Payload = make([]byte, n)
-	if _, err := io.ReadFull(c.br, f.Payload); err != nil {
-		return f, err
-	}
-	return f, nil
+	return c.readFrame(allowed)
 }
 
 // DeflateMessage is a data message read by ReadDeflateMessage.

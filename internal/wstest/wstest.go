@@ -13,15 +13,11 @@ package wstest
 import (
 	"bufio"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -115,43 +111,7 @@ func (f Frame) String() string {
 // t.Cleanup.
 func Dial(t testing.TB, addr, path string) *Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, DefaultTimeout)
-	if err != nil {
-		t.Fatalf("wstest: dial %s: %v", addr, err)
-	}
-	c := &Conn{t: t, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), Timeout: DefaultTimeout}
-	t.Cleanup(func() { _ = nc.Close() })
-
-	var raw [16]byte
-	_, _ = rand.Read(raw[:])
-	key := base64.StdEncoding.EncodeToString(raw[:])
-	req := "GET " + path + " HTTP/1.1\r\n" +
-		"Host: " + addr + "\r\n" +
-		"Upgrade: websocket\r\n" +
-		"Connection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\n" +
-		"Sec-WebSocket-Version: 13\r\n\r\n"
-	c.WriteRaw([]byte(req))
-
-	_ = nc.SetReadDeadline(time.Now().Add(c.Timeout))
-	resp, err := http.ReadResponse(c.br, nil)
-	if err != nil {
-		t.Fatalf("wstest: handshake response: %v", err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("wstest: handshake status %d, want 101", resp.StatusCode)
-	}
-	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
-		t.Fatalf("wstest: Upgrade header %q, want websocket", resp.Header.Get("Upgrade"))
-	}
-	if !strings.Contains(strings.ToLower(resp.Header.Get("Connection")), "upgrade") {
-		t.Fatalf("wstest: Connection header %q, want upgrade", resp.Header.Get("Connection"))
-	}
-	sum := sha1.Sum([]byte(key + websocketGUID))
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
-		t.Fatalf("wstest: Sec-WebSocket-Accept %q, want %q", got, want)
-	}
+	c, _ := dialHeaders(t, addr, path, "")
 	return c
 }
 
@@ -317,6 +277,11 @@ func MaskBytes(b []byte, key [4]byte, offset int) {
 // reserved opcode, a length not minimally encoded, or a control frame that
 // is fragmented or longer than 125 bytes.
 func (c *Conn) ReadFrame() (Frame, error) {
+	return c.readFrame(0)
+}
+
+// readFrame reads one frame, accepting the RSV bits in allowed.
+func (c *Conn) readFrame(allowed byte) (Frame, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.Timeout))
 	var h [2]byte
 	if _, err := io.ReadFull(c.br, h[:]); err != nil {
@@ -326,7 +291,7 @@ func (c *Conn) ReadFrame() (Frame, error) {
 	if h[1]&0x80 != 0 {
 		return f, errors.New("wstest: server frame is masked")
 	}
-	if f.Rsv != 0 {
+	if f.Rsv&^allowed != 0 {
 		return f, fmt.Errorf("wstest: server frame has RSV bits %#x", f.Rsv)
 	}
 	switch f.Opcode {
