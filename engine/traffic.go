@@ -170,6 +170,7 @@ func (c *connection) closed() {
 	s.mu.Lock()
 	delete(s.conns, c)
 	delete(s.drainSet, c)
+	z := c.z // set under s.mu by a handler's Upgrade, which may race with the close
 	s.mu.Unlock()
 	o := &c.out
 	if !c.inFlush {
@@ -193,7 +194,7 @@ func (c *connection) closed() {
 	case ws != nil:
 		c.peer.Gone()
 	}
-	if c.z != nil {
-		c.z.close(s)
+	if z != nil {
+		z.close(s)
 	}
 }
