@@ -156,10 +156,12 @@ func (e *Conn) Close(code conn.StatusCode, reason string) error {
 // goroutine.
 func (e *Conn) Abort() { e.c.Abort() }
 
-// deliver joins fragments and calls OnMessage. Loop only.
+// deliver joins fragments and calls OnMessage. A panic in OnMessage is
+// recovered once per batch of frames by readEventFrames, not per message.
+// Loop only.
 func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	if whole {
-		e.call(func() { e.h.OnMessage(e, t, chunk) })
+		e.h.OnMessage(e, t, chunk)
 		return
 	}
 	if e.asm == nil {
@@ -171,16 +173,32 @@ func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	}
 	asm := e.asm
 	e.asm = nil
-	e.call(func() { e.h.OnMessage(e, t, asm.B) })
+	e.h.OnMessage(e, t, asm.B) // a panic leaves asm to the garbage collector
 	e.c.srv.pool.Put(asm)
 }
+
+// readEventFrames is readFrames for the event API, with the recovery of a
+// panicking OnMessage: the connection fails with close 1011 and the rest of
+// the batch is dropped. Loop only.
+func (c *connection) readEventFrames(data []byte) (n int) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.logPanic(v, c.gc.RemoteAddr())
+			c.fail(errInternal)
+			n = len(data)
+		}
+	}()
+	return c.readFrames(data)
+}
+
+var errInternal = &codec.Error{Code: ws.StatusInternalServerError, Reason: "internal error"}
 
 // call runs a callback, turning a panic into a 1011 failure. Loop only.
 func (e *Conn) call(fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
 			e.c.srv.logPanic(v, e.c.gc.RemoteAddr())
-			e.c.fail(&codec.Error{Code: ws.StatusInternalServerError, Reason: "internal error"})
+			e.c.fail(errInternal)
 		}
 	}()
 	fn()

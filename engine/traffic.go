@@ -51,7 +51,11 @@ func (c *connection) traffic() gnet.Action {
 		case phaseHTTP:
 			off += c.readHTTP(data[off:])
 		case phaseWS:
-			off += c.readFrames(data[off:])
+			if c.events != nil {
+				off += c.readEventFrames(data[off:])
+			} else {
+				off += c.readFrames(data[off:])
+			}
 		case phaseClosing:
 			off = len(data)
 		case phaseHandler:
