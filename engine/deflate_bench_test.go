@@ -99,15 +99,16 @@ func dbDialOffer(tb testing.TB, addr, path string, msgs [][]byte, inflight int, 
 		if deflate {
 			payload, rsv = d.Append(nil, msg, true), 0x40
 		}
-		cl.frames = append(cl.frames, dbFrame(payload, rsv))
+		cl.frames = append(cl.frames, dbFrame(0x81|rsv, payload))
 	}
 	return cl
 }
 
-// dbFrame builds a masked final text frame.
-func dbFrame(payload []byte, rsv byte) []byte {
+// dbFrame builds a masked frame whose first byte (FIN, RSV bits, opcode) is
+// b0.
+func dbFrame(b0 byte, payload []byte) []byte {
 	mask := [4]byte{1, 2, 3, 4}
-	frame := []byte{0x81 | rsv}
+	frame := []byte{b0}
 	switch n := len(payload); {
 	case n < 126:
 		frame = append(frame, 0x80|byte(n))

@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -96,22 +94,7 @@ func ebDial(tb testing.TB, addr, path string, size, inflight int) *ebClient {
 	for i := range payload {
 		payload[i] = 'a' + byte(i%26)
 	}
-	var mask [4]byte
-	rand.Read(mask[:])
-	frame := []byte{0x82}
-	switch {
-	case size < 126:
-		frame = append(frame, 0x80|byte(size))
-	case size < 65536:
-		frame = append(frame, 0x80|126, byte(size>>8), byte(size))
-	default:
-		frame = append(frame, 0x80|127)
-		frame = binary.BigEndian.AppendUint64(frame, uint64(size))
-	}
-	frame = append(frame, mask[:]...)
-	for i, b := range payload {
-		frame = append(frame, b^mask[i%4])
-	}
+	frame := dbFrame(0x82, payload)
 	cl := &ebClient{c: c, r: r, frame: frame, size: size, reply: make([]byte, 14+size)}
 	for range inflight {
 		cl.batch = append(cl.batch, frame...)
