@@ -75,7 +75,10 @@ func (e *Conn) UserData() any { return e.userData }
 // Send queues data as one message of type t (Text or Binary; Text must be
 // valid UTF-8). data is copied before Send returns. It returns
 // ErrSendQueueFull when the peer is not keeping up, conn.ErrClosed after a
-// close frame was queued. Safe from any goroutine; never blocks.
+// close frame was queued. Safe from any goroutine; never waits for the
+// peer. With permessage-deflate, a message of at least MinSize bytes is
+// compressed before Send returns, and concurrent Sends on one connection
+// take turns for that.
 func (e *Conn) Send(t conn.MessageType, data []byte) error {
 	if t != conn.Text && t != conn.Binary {
 		return conn.ErrInvalidMessageType
