@@ -16,14 +16,15 @@ import (
 const recordHeader = 5
 
 // Record kinds: the low two bits are the MessageType, recFin marks the last
-// frame of a message.
+// frame of a message, recDeflated the bytes of a compressed message.
 const (
-	recFin  = 0x80
-	recType = 0x03
+	recFin      = 0x80
+	recDeflated = 0x40
+	recType     = 0x03
 )
 
 func appendRecord(b *bytebufferpool.ByteBuffer, t MessageType, fin bool, payload []byte) {
-	k := byte(t) & recType
+	k := byte(t) & (recType | recDeflated)
 	if fin {
 		k |= recFin
 	}
@@ -34,11 +35,12 @@ func appendRecord(b *bytebufferpool.ByteBuffer, t MessageType, fin bool, payload
 	b.B = append(b.B, payload...)
 }
 
-// readRecord decodes the record at b[off:]. It returns the record's type,
-// fin flag and payload (aliasing b) and the offset of the next record.
+// readRecord decodes the record at b[off:]. It returns the record's type
+// (with recDeflated for a compressed message's bytes), fin flag and payload
+// (aliasing b) and the offset of the next record.
 func readRecord(b []byte, off int) (t MessageType, fin bool, payload []byte, next int) {
 	k := b[off]
 	n := int(binary.LittleEndian.Uint32(b[off+1:]))
 	start := off + recordHeader
-	return MessageType(k & recType), k&recFin != 0, b[start : start+n], start + n
+	return MessageType(k & (recType | recDeflated)), k&recFin != 0, b[start : start+n], start + n
 }

@@ -15,6 +15,10 @@ func (p Peer) WebSocket() *WebSocket { return p.w }
 // type, fin marks the message's last bytes. It returns false, queuing
 // nothing, when the unread bytes would pass the MaxUnread limit.
 func (p Peer) Frame(t MessageType, fin bool, payload []byte) bool {
+	return p.frame(t, fin, payload)
+}
+
+func (p Peer) frame(t MessageType, fin bool, payload []byte) bool {
 	w := p.w
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -13,9 +13,19 @@ package conn
 // Message.Data is valid until the next Receive or ReceiveFrame. Receive and
 // ReceiveFrame belong to one goroutine at a time; Receive returns
 // ErrMessageInProgress while a message is half read with ReceiveFrame.
+//
+// On a connection with permessage-deflate, a compressed message is
+// inflated by Receive itself, on the calling goroutine (not on the event
+// loop). A message that does not inflate fails the connection there: close
+// 1007 for bad data or invalid UTF-8 in text, 1009 for one that inflates
+// past the engine's message size limit; Receive then returns the
+// *CloseError, and so does every later call.
 func (w *WebSocket) Receive() (Message, error) {
 	if w.rtype != 0 {
 		return Message{}, ErrMessageInProgress
+	}
+	if w.rfailed != nil {
+		return Message{}, w.rfailed
 	}
 	if w.asm != nil {
 		w.dropAssembly()
@@ -24,7 +34,7 @@ func (w *WebSocket) Receive() (Message, error) {
 	// Receive then uses little enough stack for the runtime to shrink it
 	// back to the minimum, which is most of an idle session's memory.
 	t, fin, p, err := w.nextRecord()
-	if err == nil && fin && t != Close {
+	if err == nil && fin && t != Close && !w.rdeflated {
 		return Message{Type: t, Data: p}, nil
 	}
 	return w.receiveRest(t, fin, p, err)
@@ -49,6 +59,13 @@ func (w *WebSocket) receiveRest(t MessageType, fin bool, p []byte, err error) (M
 		w.asm.B = append(w.asm.B, p...)
 		if fin {
 			t, w.rtype = w.rtype, 0
+			if w.rdeflated {
+				data, err := w.inflate(t)
+				if err != nil {
+					return Message{}, err
+				}
+				return Message{Type: t, Data: data}, nil
+			}
 			return Message{Type: t, Data: w.asm.B}, nil
 		}
 		t, fin, p, err = w.nextRecord()
@@ -70,16 +87,25 @@ func (w *WebSocket) dropAssembly() {
 // those of Receive. ReceiveFrame belongs to one goroutine at a time.
 //
 // On a connection with permessage-deflate, a compressed message is
-// inflated whole before it is queued: ReceiveFrame returns its inflated
-// bytes in pieces of at most len(buf), and the sender's fragment
-// boundaries are not kept.
+// inflated whole when ReceiveFrame reaches it, with the failures Receive
+// describes: ReceiveFrame then returns its inflated bytes in pieces of at
+// most len(buf), and the sender's fragment boundaries are not kept.
 func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 	if w.asm != nil {
 		w.pool.Put(w.asm)
 		w.asm = nil
 	}
+	if w.rfailed != nil {
+		return ReceiveResult{}, w.rfailed
+	}
 	if w.rpart == nil {
 		t, fin, p, err := w.nextRecord()
+		if err == nil && t != Close && w.rdeflated {
+			// A compressed message is inflated whole, then handed out
+			// in pieces of len(buf).
+			t, p, err = w.receiveDeflated(t, fin, p)
+			fin = true
+		}
 		if err != nil {
 			w.rtype = 0
 			return ReceiveResult{}, err
@@ -119,6 +145,28 @@ func (w *WebSocket) closeMessage(p []byte) Message {
 	return Message{Type: Close, CloseStatus: code, CloseReason: reason}
 }
 
+// receiveDeflated joins the rest of the compressed message whose first
+// record is (t, fin, p) and inflates it. When the peer's close arrives
+// before the message's end, what arrived is dropped and the close record
+// is returned instead (t Close, its payload). Receiving goroutine only.
+func (w *WebSocket) receiveDeflated(t MessageType, fin bool, p []byte) (MessageType, []byte, error) {
+	w.asm = w.pool.Get()
+	for {
+		w.asm.B = append(w.asm.B, p...)
+		if fin {
+			data, err := w.inflate(t)
+			return t, data, err
+		}
+		var nt MessageType
+		var err error
+		nt, fin, p, err = w.nextRecord()
+		if err != nil || nt == Close {
+			w.dropAssembly()
+			return nt, p, err
+		}
+	}
+}
+
 // nextRecord returns the next queued record, blocking until one arrives or
 // the stream ends. The payload aliases the current batch buffer, which is
 // recycled when the receiver takes the next batch.
@@ -126,6 +174,8 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 	for {
 		if w.rbuf != nil && w.roff < len(w.rbuf.B) {
 			t, fin, p, next := readRecord(w.rbuf.B, w.roff)
+			w.rdeflated = t&recDeflated != 0
+			t &^= recDeflated
 			w.roff = next
 			// Replies to this message wait for the rest of the batch.
 			w.corked.Store(next < len(w.rbuf.B))

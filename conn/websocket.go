@@ -59,6 +59,14 @@ type WebSocket struct {
 	rpartFin bool
 	rtype    MessageType // type of the message being received, 0 between messages
 	asm      *bytebufferpool.ByteBuffer
+	// rdeflated: the record nextRecord returned belongs to a compressed
+	// message.
+	rdeflated bool
+	zout      *bytebufferpool.ByteBuffer // the last inflated message
+	rfailed   error                      // the receiving side failed the connection
+
+	inflater   Inflater // set by Peer.SetInflater; receiving goroutine only
+	maxMessage int64
 }
 
 // New returns a WebSocket in StateOpen that sends through t, and the Peer

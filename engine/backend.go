@@ -26,6 +26,11 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	o.buf.B = append(o.buf.B, a.Response...)
 	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
 	ws, peer := conn.New(c, limits, &c.srv.pool)
+	if c.z != nil {
+		// The session goroutine inflates its compressed messages, off
+		// the event loop; the Inflater is its from now on.
+		peer.SetInflater(&c.z.infl, c.srv.cfg.MaxMessageSize)
+	}
 	c.peer = peer
 	o.scheduled = true
 	o.mu.Unlock()

@@ -31,7 +31,8 @@ type compression struct {
 	// compressor back; 0 when none is kept.
 	releaseAt atomic.Int64
 
-	// Loop only.
+	// The event API's inflation, on the loop; a blocking WebSocket's
+	// session goroutine owns infl instead.
 	infl codec.Inflater
 	zbuf *bytebufferpool.ByteBuffer // the compressed message being joined
 }
@@ -109,7 +110,7 @@ func (z *compression) release(s *Server, now int64) {
 
 // close returns everything to the pools. The connection is gone: loop only,
 // after the last sender.
-func (z *compression) close(s *Server) {
+func (z *compression) close(s *Server, events bool) {
 	z.mu.Lock()
 	z.closed = true
 	if z.defl.Holding() {
@@ -118,7 +119,11 @@ func (z *compression) close(s *Server) {
 	z.defl.Close()
 	z.releaseAt.Store(0)
 	z.mu.Unlock()
-	z.infl.Close()
+	// A blocking WebSocket's session goroutine owns infl (and may still be
+	// using it); the event API's belongs to the loop.
+	if events {
+		z.infl.Close()
+	}
 	if z.zbuf != nil {
 		s.pool.Put(z.zbuf)
 		z.zbuf = nil

@@ -111,7 +111,11 @@ func (c *connection) readFrames(data []byte) int {
 					r.msgType = 0
 				}
 			}
-			c.inflate(t, msgDone, chunk, r.whole && msgDone)
+			if c.events != nil {
+				c.inflate(t, msgDone, chunk, r.whole && msgDone)
+			} else if !c.peer.FrameDeflated(t, msgDone, chunk) {
+				c.fail(errUnreadLimit)
+			}
 			continue
 		}
 		if r.msgType == conn.Text && (!r.utf8.Write(chunk) || (msgDone && !r.utf8.Complete())) {
@@ -146,10 +150,12 @@ func (c *connection) deliver(t conn.MessageType, fin bool, chunk []byte, whole b
 	}
 }
 
-// inflate joins the parts of a compressed message and, at its end,
-// decompresses it (at most MaxMessageSize bytes: close 1009 beyond, 1007
-// for bad data), validates text, and delivers it whole. whole means chunk
-// is the entire message, still in gnet's buffer. Loop only.
+// inflate joins the parts of a compressed message for the event API and,
+// at its end, decompresses it (at most MaxMessageSize bytes: close 1009
+// beyond, 1007 for bad data), validates text, and calls OnMessage with it.
+// whole means chunk is the entire message, still in gnet's buffer. (A
+// blocking WebSocket gets the compressed bytes and inflates them on its own
+// goroutine.) Loop only.
 func (c *connection) inflate(t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	z := c.z
 	if !whole {

@@ -199,6 +199,6 @@ func (c *connection) closed() {
 		c.peer.Gone()
 	}
 	if z != nil {
-		z.close(s)
+		z.close(s, c.events != nil)
 	}
 }
