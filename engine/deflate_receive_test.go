@@ -70,4 +70,3 @@ func TestDeflateReceiveFailure(t *testing.T) {
 		})
 	}
 }
-
