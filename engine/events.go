@@ -39,7 +39,8 @@ var ErrSendQueueFull = errors.New("engine: send queue full")
 // Conn is a WebSocket served through an EventHandler.
 //
 // Send, SendText, Close, Abort and Unsent are safe from any goroutine and
-// never block; called from a callback, what they queue is written with one
+// never wait for the peer (with permessage-deflate, Send compresses before
+// it returns); called from a callback, what they queue is written with one
 // syscall when the loop iteration ends. The other methods belong to the
 // event loop (call them from callbacks).
 type Conn struct {
