@@ -100,11 +100,15 @@ func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 	}
 	if w.rpart == nil {
 		t, fin, p, err := w.nextRecord()
-		if err == nil && t != Close && w.rdeflated {
-			// A compressed message is inflated whole, then handed out
-			// in pieces of len(buf).
-			t, p, err = w.receiveDeflated(t, fin, p)
-			fin = true
+		var m Message
+		switch {
+		case err == nil && t == Close:
+			m = w.closeMessage(p)
+		case err == nil && w.rdeflated:
+			// A compressed message is joined and inflated whole, as
+			// Receive does, then handed out in pieces of len(buf).
+			m, err = w.receiveRest(t, fin, p, nil)
+			t, p, fin = m.Type, m.Data, true
 		}
 		if err != nil {
 			w.rtype = 0
@@ -112,7 +116,6 @@ func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 		}
 		if t == Close {
 			w.rtype = 0
-			m := w.closeMessage(p)
 			return ReceiveResult{Type: Close, EndOfMessage: true, CloseStatus: m.CloseStatus, CloseStatusDescription: m.CloseReason}, nil
 		}
 		if w.rtype == 0 {
@@ -143,28 +146,6 @@ func (w *WebSocket) closeMessage(p []byte) Message {
 	}
 	w.mu.Unlock()
 	return Message{Type: Close, CloseStatus: code, CloseReason: reason}
-}
-
-// receiveDeflated joins the rest of the compressed message whose first
-// record is (t, fin, p) and inflates it. When the peer's close arrives
-// before the message's end, what arrived is dropped and the close record
-// is returned instead (t Close, its payload). Receiving goroutine only.
-func (w *WebSocket) receiveDeflated(t MessageType, fin bool, p []byte) (MessageType, []byte, error) {
-	w.asm = w.pool.Get()
-	for {
-		w.asm.B = append(w.asm.B, p...)
-		if fin {
-			data, err := w.inflate(t)
-			return t, data, err
-		}
-		var nt MessageType
-		var err error
-		nt, fin, p, err = w.nextRecord()
-		if err != nil || nt == Close {
-			w.dropAssembly()
-			return nt, p, err
-		}
-	}
 }
 
 // nextRecord returns the next queued record, blocking until one arrives or
