@@ -97,10 +97,36 @@ func (c *connection) writeCompressed(t conn.MessageType, first, fin bool, payloa
 }
 
 // writeFrame queues one data frame for a blocking WebSocket, waiting up to
-// WriteTimeout for room under MaxUnsentBytes.
+// WriteTimeout for room under MaxUnsentBytes. The wait is in its own
+// function, to keep this frame small (see Flush).
 func (c *connection) writeFrame(op ws.OpCode, rsv byte, fin bool, payload []byte, flush bool) error {
 	o := &c.out
 	o.mu.Lock()
+	if !o.closeQueued && !o.dead && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		if err := c.waitRoom(); err != nil {
+			return err
+		}
+	}
+	if o.closeQueued || o.dead {
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	o.appendFrame(&c.srv.pool, op, rsv, fin, payload)
+	o.mu.Unlock()
+	if flush {
+		c.Flush()
+	} else {
+		c.corkedAt.CompareAndSwap(0, c.srv.coarseNow())
+	}
+	return nil
+}
+
+// waitRoom waits, with out.mu held and released meanwhile, until the unsent
+// bytes are under MaxUnsentBytes or the frame cannot be sent any more. After
+// WriteTimeout it aborts the connection and returns ErrWriteTimeout, with
+// out.mu released; otherwise it returns nil with out.mu held.
+func (c *connection) waitRoom() error {
+	o := &c.out
 	var timer *time.Timer
 	var expired <-chan time.Time
 	for !o.closeQueued && !o.dead && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
@@ -118,17 +144,6 @@ func (c *connection) writeFrame(op ws.OpCode, rsv byte, fin bool, payload []byte
 			return conn.ErrWriteTimeout
 		}
 		o.mu.Lock()
-	}
-	if o.closeQueued || o.dead {
-		o.mu.Unlock()
-		return conn.ErrClosed
-	}
-	o.appendFrame(&c.srv.pool, op, rsv, fin, payload)
-	o.mu.Unlock()
-	if flush {
-		c.Flush()
-	} else {
-		c.corkedAt.CompareAndSwap(0, c.srv.coarseNow())
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +45,27 @@ func idDial(tb testing.TB, addr *net.TCPAddr, path string) int {
 	return fd
 }
 
+// idEcho sends one masked 128-byte binary message on fd and reads its echo,
+// so that the connection has been active before it idles.
+func idEcho(tb testing.TB, fd int) {
+	tb.Helper()
+	payload := bytes.Repeat([]byte("v"), 128)
+	if _, err := unix.Write(fd, dbFrame(0x82, payload)); err != nil {
+		tb.Fatal(err)
+	}
+	var buf [2 + 2 + 128]byte
+	for n := 0; n < len(buf); {
+		m, err := unix.Read(fd, buf[n:])
+		if err != nil || m <= 0 {
+			tb.Fatalf("echo read: %v", err)
+		}
+		n += m
+	}
+	if buf[0] != 0x82 || !bytes.Equal(buf[4:], payload) {
+		tb.Fatalf("echo: %x", buf[:4])
+	}
+}
+
 // idInUse returns the heap and stack memory in use after collecting
 // garbage.
 func idInUse() (heap, stack uint64) {
@@ -56,19 +78,29 @@ func idInUse() (heap, stack uint64) {
 }
 
 // BenchmarkIdleMemory reports the Go memory (heap and stacks in use, after
-// a GC) that each idle open WebSocket holds, for both APIs. The kernel's
-// socket buffers are not included.
+// a GC) that each idle open WebSocket holds, for both APIs: right after the
+// handshake, and after one echoed message (the "after-echo" rows: the
+// blocking API's session goroutine has then also run its send path). The
+// kernel's socket buffers are not included.
 func BenchmarkIdleMemory(b *testing.B) {
 	const conns = 2000
 	srv := ebServer(b)
 	addr := srv.Addr().(*net.TCPAddr)
-	for _, api := range []string{"event", "block"} {
-		b.Run(api, func(b *testing.B) {
+	for _, name := range []string{"event", "block", "event/after-echo", "block/after-echo"} {
+		api, echo := name, false
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			api, echo = name[:i], true
+		}
+		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				heap0, stack0 := idInUse()
 				fds := make([]int, 0, conns)
 				for range conns {
-					fds = append(fds, idDial(b, addr, "/"+api))
+					fd := idDial(b, addr, "/"+api)
+					if echo {
+						idEcho(b, fd)
+					}
+					fds = append(fds, fd)
 				}
 				time.Sleep(100 * time.Millisecond) // let handlers reach Receive
 				heap1, stack1 := idInUse()

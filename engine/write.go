@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"unsafe"
+
+	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 )
 
@@ -9,18 +12,25 @@ import (
 // nothing for the connection; otherwise (or when the socket is full) the
 // loop is woken to write it through gnet. Safe from any goroutine.
 func (c *connection) Flush() {
+	// The session goroutine's stack: this path (Send, WriteData,
+	// writeFrame, Flush, writeAll, the write system call) is what a handler
+	// runs most, and Go grows a goroutine's 2 KiB stack to 4 KiB for good
+	// once a call chain passes about 1.1 KiB. So the frames here stay
+	// small: no defer, the rare partial write in its own function, and the
+	// system call made directly.
 	o := &c.out
 	o.wmu.Lock()
-	defer o.wmu.Unlock()
 	o.mu.Lock()
 	if o.buf == nil || o.dead {
 		o.mu.Unlock()
+		o.wmu.Unlock()
 		return
 	}
 	if o.scheduled || o.gnetPending > 0 {
 		// The loop is about to flush, or gnet holds earlier bytes: writing
 		// here could reorder them.
 		o.mu.Unlock()
+		o.wmu.Unlock()
 		c.wakeLoop()
 		return
 	}
@@ -29,17 +39,25 @@ func (c *connection) Flush() {
 	o.mu.Unlock()
 	c.corkedAt.Store(0)
 
-	n, err := writeAll(c.fd, b.B)
+	n := writeAll(c.fd, b.B)
 	if n == len(b.B) {
+		o.wmu.Unlock()
 		c.srv.pool.Put(b)
 		return
 	}
-	// The socket is full (or failed): hand the rest to the loop, before
-	// anything queued meanwhile.
+	c.requeue(b, n)
+	o.wmu.Unlock()
+	c.wakeLoop()
+}
+
+// requeue puts back what a direct write left of b (from n on) for the loop
+// to write, before anything queued meanwhile. out.wmu must be held.
+func (c *connection) requeue(b *bytebufferpool.ByteBuffer, n int) {
+	o := &c.out
 	rest := b.B[n:]
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.dead {
-		o.mu.Unlock()
 		c.srv.pool.Put(b)
 		return
 	}
@@ -49,9 +67,6 @@ func (c *connection) Flush() {
 	}
 	b.B = append(b.B[:0], rest...)
 	o.buf = b
-	o.mu.Unlock()
-	_ = err // the loop's write reports a broken connection by closing it
-	c.wakeLoop()
 }
 
 // wakeLoop makes the loop flush, unless a flush is already coming.
@@ -73,22 +88,23 @@ func (c *connection) unlockAndWake() {
 }
 
 // writeAll writes b to the non-blocking socket fd until it is all written,
-// the socket is full, or an error occurs.
-func writeAll(fd int, b []byte) (int, error) {
+// the socket is full, or an error occurs, and returns how much it wrote.
+// The caller does not need the error: the loop's own write, which takes
+// over what is left, reports a broken connection by closing it. It calls
+// the system call directly, whose wrappers are the deepest frames of a
+// session goroutine's send (see Flush).
+func writeAll(fd int, b []byte) int {
 	written := 0
 	for written < len(b) {
-		n, err := unix.Write(fd, b[written:])
-		if n > 0 {
-			written += n
-		}
+		p := b[written:]
+		n, _, errno := unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 		switch {
-		case err == unix.EINTR:
+		case errno == unix.EINTR:
 			continue
-		case err != nil:
-			return written, err
-		case n <= 0:
-			return written, unix.EAGAIN
+		case errno != 0 || int(n) <= 0:
+			return written
 		}
+		written += int(n)
 	}
-	return written, nil
+	return written
 }

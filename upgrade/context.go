@@ -33,8 +33,8 @@ var ErrResponded = errors.New("upgrade: request already answered")
 // concurrent use. It must not be used after the handler returns.
 type Context struct {
 	req     *Request
-	hs      *Handshake // validated handshake, nil when not an upgrade request
-	hsErr   error      // why the handshake is invalid
+	acc     *Accepted // the negotiated handshake, nil when not an upgrade request
+	hsErr   error     // why the handshake is invalid
 	body    []byte
 	remote  net.Addr
 	backend Backend
@@ -50,9 +50,12 @@ type Context struct {
 
 // NewContext returns the Context for req (with its body) received from
 // remote. It is meant for engine implementations. A WebSocket handshake is
-// validated here, on the caller's goroutine (the engine's event loop, whose
-// stack is already large), so that the handler's goroutine never needs the
-// stack that computing Sec-WebSocket-Accept takes.
+// validated and negotiated here (Sec-WebSocket-Accept, the subprotocol,
+// permessage-deflate and the 101 response), on the caller's goroutine: the
+// engine's event loop, whose stack is already large. The handler's
+// goroutine then only applies the origin check and hands the response to
+// the Backend in Upgrader.Upgrade, so a session parked in Receive keeps the
+// smallest stack Go gives a goroutine.
 func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Options) *Context {
 	c := &Context{req: req, body: body, remote: remote, backend: b, opts: o}
 	if IsUpgradeRequest(req) {
@@ -60,7 +63,8 @@ func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Option
 		if err != nil {
 			c.hsErr = err
 		} else {
-			c.hs = &hs
+			a := negotiate(&hs, o)
+			c.acc = &a
 		}
 	}
 	return c
@@ -186,12 +190,11 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 		return nil, ErrResponded
 	}
 	err := c.hsErr
-	var a Accepted
 	switch {
-	case err == nil && c.hs == nil:
+	case err == nil && c.acc == nil:
 		err = ErrMissingUpgrade
-	case err == nil:
-		a, err = accept(c.req, c.hs, c.opts)
+	case err == nil && !c.opts.checkOrigin(c.req):
+		err = ErrOriginRejected
 	}
 	if err != nil {
 		var se *StatusError
@@ -200,12 +203,12 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 		}
 		return nil, err
 	}
-	ws, err := c.backend.Upgrade(&a)
+	ws, err := c.backend.Upgrade(c.acc)
 	if err != nil {
 		return nil, err
 	}
 	c.upgraded = true
-	c.hs = nil // not needed any more; an idle session should not hold it
+	c.acc = nil // not needed any more; an idle session should not hold it
 	return ws, nil
 }
 

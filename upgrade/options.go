@@ -72,6 +72,13 @@ func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 	if !o.checkOrigin(r) {
 		return Accepted{}, ErrOriginRejected
 	}
+	return negotiate(hs, o), nil
+}
+
+// negotiate makes the subprotocol choice and the permessage-deflate
+// negotiation for a valid handshake and builds the 101 response. The origin
+// check is the caller's.
+func negotiate(hs *Handshake, o *Options) Accepted {
 	var a Accepted
 	var extra []HeaderField
 	if o != nil {
@@ -82,5 +89,5 @@ func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 		}
 	}
 	a.Response = AppendSwitchingProtocols(nil, hs.Accept, a.Protocol, extra)
-	return a, nil
+	return a
 }
