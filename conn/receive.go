@@ -192,7 +192,7 @@ func (w *WebSocket) takeBatch() error {
 		}
 		w.waiting = true
 		w.mu.Unlock()
-		<-w.signal
+		w.wakeup.Lock()
 		w.mu.Lock()
 	}
 	w.rbuf, w.inbox = w.inbox, nil

@@ -25,26 +25,36 @@ type WebSocket struct {
 	limits Limits
 	pool   *bytebufferpool.Pool
 
-	// mu guards everything below it, shared by the event loop (through
-	// Peer) and the API goroutines.
+	// mu guards everything below it up to sendMu, shared by the event loop
+	// (through Peer) and the API goroutines.
 	mu          sync.Mutex
-	state       State
 	inbox       *bytebufferpool.ByteBuffer // records appended by the loop
 	unread      int                        // payload bytes queued, not yet returned
-	waiting     bool                       // a receiver waits on signal
-	peerClosed  bool                       // the peer's close frame arrived (maybe not yet received by the app)
-	peerStatus  StatusCode                 // its code, to echo
-	ended       bool                       // no more records will arrive
 	endErr      error                      // why the stream ended, if not by a close handshake
-	closeStatus StatusCode
 	closeReason string
-	signal      chan struct{} // wakes a waiting receiver; capacity 1
 	done        chan struct{} // closed when the state becomes final; made on demand
+	// wakeup is a binary semaphore, locked whenever no wake-up is pending:
+	// a receiver that finds nothing sets waiting and blocks on Lock; wake
+	// clears waiting and unlocks it. (A sync.Mutex may be unlocked by
+	// another goroutine than the one that locked it; it costs 8 bytes where
+	// a channel costs 112 per idle session.)
+	wakeup      sync.Mutex
+	state       State
+	peerStatus  StatusCode // the peer's close code, to echo
+	closeStatus StatusCode
+	waiting     bool // a receiver waits on wakeup
+	peerClosed  bool // the peer's close frame arrived (maybe not yet received by the app)
+	ended       bool // no more records will arrive
 
 	// Send side, guarded by sendMu.
 	sendMu   sync.Mutex
 	sendType MessageType // type of the SendFrame message in progress, 0 when none
 	sendUTF8 codec.Validator
+
+	// rpartFin and rtype belong to the receive side below; they sit here
+	// to pack the struct.
+	rpartFin bool
+	rtype    MessageType // type of the message being received, 0 between messages
 
 	// corked is true while the receiver holds received messages it has not
 	// processed: sends are then batched until it has.
@@ -53,17 +63,16 @@ type WebSocket struct {
 	unflushed atomic.Bool
 
 	// Receive side, owned by the receiving goroutine.
-	rbuf     *bytebufferpool.ByteBuffer // batch taken from inbox
-	roff     int                        // next record in rbuf
-	rpart    []byte                     // rest of a record partly returned by ReceiveFrame
-	rpartFin bool
-	rtype    MessageType // type of the message being received, 0 between messages
-	asm      *bytebufferpool.ByteBuffer
+	rbuf  *bytebufferpool.ByteBuffer // batch taken from inbox
+	roff  int                        // next record in rbuf
+	rpart []byte                     // rest of a record partly returned by ReceiveFrame
+	asm   *bytebufferpool.ByteBuffer
+	zout  *bytebufferpool.ByteBuffer // the last inflated message
+	// rfailed: the receiving side failed the connection.
+	rfailed error
 	// rdeflated: the record nextRecord returned belongs to a compressed
 	// message.
 	rdeflated bool
-	zout      *bytebufferpool.ByteBuffer // the last inflated message
-	rfailed   error                      // the receiving side failed the connection
 
 	inflater   Inflater // set by Peer.SetInflater; receiving goroutine only
 	maxMessage int64
@@ -78,8 +87,8 @@ func New(t Transport, limits Limits, pool *bytebufferpool.Pool) (*WebSocket, Pee
 		limits: limits,
 		pool:   pool,
 		state:  StateOpen,
-		signal: make(chan struct{}, 1),
 	}
+	w.wakeup.Lock()
 	return w, Peer{w}
 }
 
@@ -141,10 +150,7 @@ func (w *WebSocket) setFinal(s State) {
 func (w *WebSocket) wake() {
 	if w.waiting {
 		w.waiting = false
-		select {
-		case w.signal <- struct{}{}:
-		default:
-		}
+		w.wakeup.Unlock()
 	}
 }
 

@@ -99,9 +99,26 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 // runHandler runs a blocking handler on its own goroutine and hands the
 // connection back to the loop when it returns: with its HTTP response, or,
 // after an upgrade, with the closing handshake finished or started.
+//
+// The handler runs directly under this small frame, and the panic
+// recovery and the hand-back are in the deferred endHandler: every byte of
+// stack below a handler parked in Receive counts, because Go keeps a
+// goroutine at its 2 KiB start size only while its call chains stay under
+// about 1.1 KiB.
 func (s *Server) runHandler(c *connection, fn upgrade.HandlerFunc, ctx *upgrade.Context, keepAlive bool) {
+	defer s.endHandler(c, ctx, keepAlive)
+	fn(ctx)
+}
+
+// endHandler, deferred by runHandler, recovers and logs a handler's panic
+// and hands the connection back to the loop.
+func (s *Server) endHandler(c *connection, ctx *upgrade.Context, keepAlive bool) {
 	defer s.handlers.Done()
-	panicked := s.call(fn, ctx)
+	panicked := false
+	if v := recover(); v != nil {
+		panicked = true
+		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", ctx.Path(), "remote", ctx.RemoteAddr().String(), "stack", string(debug.Stack()))
+	}
 	if ctx.Upgraded() {
 		code := conn.StatusNormalClosure
 		if panicked {
@@ -125,16 +142,4 @@ func (s *Server) runHandler(c *connection, fn upgrade.HandlerFunc, ctx *upgrade.
 	c.queueLocal(resp, !keepAlive)
 	c.handoff.Store(handoffResponse)
 	_ = c.gc.Wake(nil)
-}
-
-// call runs fn, recovering and logging a panic.
-func (s *Server) call(fn upgrade.HandlerFunc, ctx *upgrade.Context) (panicked bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			panicked = true
-			s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", ctx.Path(), "remote", ctx.RemoteAddr().String(), "stack", string(debug.Stack()))
-		}
-	}()
-	fn(ctx)
-	return false
 }
