@@ -35,28 +35,24 @@ const (
 type connection struct {
 	srv    *Server
 	gc     gnet.Conn
-	fd     int // the socket, for direct writes under out.wmu
 	events *Conn
 	peer   conn.Peer
 	// z is the permessage-deflate state, nil when not negotiated. Set
 	// once, under srv.mu, before the connection enters WebSocket mode.
 	z *compression
+	// prev and next link the server's registry of open connections;
+	// guarded by srv.mu.
+	prev, next *connection
+	// openReq is the handshake request while the event API's OnOpen runs
+	// (Conn.Request), nil otherwise. Loop only.
+	openReq *upgrade.Request
 
 	// Loop-owned state.
-	phase        phase
-	pinged       bool   // a keep-alive ping is outstanding
-	shutdownSent bool   // the shutdown close was sent
-	halfClosed   bool   // our side of the TCP connection is shut down
-	inFlush      bool   // flush holds out.wmu
-	leftover     int    // bytes left in gnet's buffer after the last OnTraffic
-	lastRead     int64  // coarse time of the last received bytes
-	pingedAt     int64  // when the ping was sent
-	reader       reader // frame parser state
+	lastRead int64  // coarse time of the last received bytes
+	pingedAt int64  // when the ping was sent
+	reader   reader // frame parser state
 
-	out     outbox
-	handoff atomic.Int32
-	// draining: registered in the server's drain set.
-	draining atomic.Bool
+	out outbox
 	// due is the coarse time at which the loop must look at the connection
 	// (a handshake, close or linger deadline), 0 for none. Set by the loop
 	// and by senders; read by the ticker.
@@ -68,6 +64,19 @@ type connection struct {
 	// receiver to finish a batch, 0 when none; the ticker flushes it if the
 	// receiver takes too long.
 	corkedAt atomic.Int64
+
+	fd       int32 // the socket, for direct writes under out.wmu
+	leftover int32 // loop: bytes left in gnet's buffer after the last OnTraffic
+	handoff  atomic.Int32
+	// draining: registered in the server's drain set.
+	draining atomic.Bool
+
+	// Loop-owned flags.
+	phase        phase
+	pinged       bool // a keep-alive ping is outstanding
+	shutdownSent bool // the shutdown close was sent
+	halfClosed   bool // our side of the TCP connection is shut down
+	inFlush      bool // flush holds out.wmu
 }
 
 // --- conn.Transport, for the blocking API ---

@@ -46,7 +46,6 @@ var ErrSendQueueFull = errors.New("engine: send queue full")
 type Conn struct {
 	c          *connection
 	h          EventHandler
-	req        *upgrade.Request
 	protocol   string
 	asm        *bytebufferpool.ByteBuffer // loop: a fragmented message being joined
 	peerClosed bool                       // loop
@@ -58,7 +57,7 @@ type Conn struct {
 // the request is not kept for the connection's lifetime, so an idle
 // connection holds only its state. Copy what is needed later (for example
 // into SetUserData) in OnOpen. Loop only.
-func (e *Conn) Request() *upgrade.Request { return e.req }
+func (e *Conn) Request() *upgrade.Request { return e.c.openReq }
 
 // Subprotocol returns the negotiated subprotocol, or "".
 func (e *Conn) Subprotocol() string { return e.protocol }

@@ -28,11 +28,11 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.shutdown.Load() {
 		return nil, gnet.Close
 	}
-	c := &connection{srv: s, gc: gc, fd: gc.Fd()}
+	c := &connection{srv: s, gc: gc, fd: int32(gc.Fd())}
 	gc.SetContext(c)
 	c.due.Store(s.coarseNow() + int64(s.cfg.HandshakeTimeout))
 	s.mu.Lock()
-	s.conns[c] = struct{}{}
+	s.link(c)
 	s.mu.Unlock()
 	return nil, gnet.None
 }

@@ -89,11 +89,12 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	}
 	c.queueLocal(a.Response, false)
 	c.setCompression(&a)
-	c.events = &Conn{c: c, h: h, req: req, protocol: a.Protocol}
+	c.events = &Conn{c: c, h: h, protocol: a.Protocol}
+	c.openReq = req
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	e.call(func() { h.OnOpen(e) })
-	e.req = nil
+	c.openReq = nil
 }
 
 // runHandler runs a blocking handler on its own goroutine and hands the

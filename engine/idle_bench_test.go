@@ -66,15 +66,16 @@ func idEcho(tb testing.TB, fd int) {
 	}
 }
 
-// idInUse returns the heap and stack memory in use after collecting
-// garbage.
+// idInUse returns the live heap (the bytes of the objects left after
+// collecting garbage, exact, where HeapInuse would count whole spans) and
+// the stack memory in use.
 func idInUse() (heap, stack uint64) {
 	var m runtime.MemStats
 	for range 3 {
 		runtime.GC()
 	}
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse, m.StackInuse
+	return m.HeapAlloc, m.StackInuse
 }
 
 // BenchmarkIdleMemory reports the Go memory (heap and stacks in use, after

@@ -15,15 +15,15 @@ import (
 // (data frames) or waited for (control frames, at most 125 bytes), so gnet
 // never has to buffer more than one partial control frame.
 type reader struct {
+	remaining int64
+	msgLen    int64
+	mask      [4]byte
+	maskOff   uint8 // offset into mask of the next payload byte, 0-3
 	inFrame   bool
 	fin       bool
-	mask      [4]byte
-	remaining int64
-	maskOff   int
 	whole     bool             // the current frame is a whole message present in the buffer
 	msgType   conn.MessageType // type of the message in progress, 0 between messages
-	msgLen    int64
-	deflated  bool // the message in progress is compressed (RSV1 on its first frame)
+	deflated  bool             // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
 	done      bool // input is over: peer closed or the connection failed
 }
@@ -96,8 +96,8 @@ func (c *connection) readFrames(data []byte) int {
 			break
 		}
 		chunk := data[off : off+int(k)]
-		codec.Mask(chunk, r.mask, r.maskOff)
-		r.maskOff += int(k)
+		codec.Mask(chunk, r.mask, int(r.maskOff))
+		r.maskOff = uint8((int(r.maskOff) + int(k)) & 3)
 		r.remaining -= k
 		off += int(k)
 		frameDone := r.remaining == 0

@@ -40,7 +40,8 @@ type Server struct {
 	clock atomic.Int64 // coarse now, unix nanoseconds, updated by the ticker
 
 	mu       sync.Mutex
-	conns    map[*connection]struct{}
+	conns    *connection // the registry of open connections, linked through prev and next
+	nconns   int
 	drainSet map[*connection]struct{}
 	lastScan int64
 
@@ -63,7 +64,6 @@ func New(cfg Config) *Server {
 		routes:   make(map[string]route),
 		started:  make(chan struct{}),
 		stopped:  make(chan struct{}),
-		conns:    make(map[*connection]struct{}),
 		drainSet: make(map[*connection]struct{}),
 	}
 	if c.Upgrade.Compression.Enabled {
@@ -213,16 +213,46 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	return s.nconns
 }
 
 // eachConn calls fn for every open connection, under the registry lock.
 func (s *Server) eachConn(fn func(*connection)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c := range s.conns {
+	for c := s.conns; c != nil; c = c.next {
 		fn(c)
 	}
+}
+
+// link adds c to the registry; s.mu must be held. A list threaded
+// through the connections costs each 16 bytes, where a map entry costs
+// about 36.
+func (s *Server) link(c *connection) {
+	c.next = s.conns
+	if s.conns != nil {
+		s.conns.prev = c
+	}
+	s.conns = c
+	s.nconns++
+}
+
+// unlink removes c from the registry; s.mu must be held. It may be called
+// more than once.
+func (s *Server) unlink(c *connection) {
+	if c.prev == nil && s.conns != c {
+		return // not linked
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.conns = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+	s.nconns--
 }
 
 // coarseNow returns the ticker's clock (at most ~10ms stale).
@@ -260,7 +290,7 @@ func (s *Server) tick() time.Duration {
 	}
 	if now-s.lastScan >= int64(100*time.Millisecond) {
 		s.lastScan = now
-		for c := range s.conns {
+		for c := s.conns; c != nil; c = c.next {
 			if d := c.due.Load(); d != 0 && now >= d {
 				_ = c.gc.Wake(nil)
 			} else if i := c.idleCheck.Load(); i != 0 && now >= i {

@@ -40,7 +40,7 @@ func (c *connection) traffic() gnet.Action {
 	}
 
 	data, _ := c.gc.Peek(-1)
-	if len(data) > c.leftover {
+	if len(data) > int(c.leftover) {
 		c.lastRead = now
 		c.pinged = false
 	}
@@ -70,7 +70,7 @@ func (c *connection) traffic() gnet.Action {
 	if off > 0 {
 		_, _ = c.gc.Discard(off)
 	}
-	c.leftover = len(data) - off
+	c.leftover = int32(len(data) - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
@@ -172,7 +172,7 @@ func (c *connection) checkIdle(now int64) {
 func (c *connection) closed() {
 	s := c.srv
 	s.mu.Lock()
-	delete(s.conns, c)
+	s.unlink(c)
 	delete(s.drainSet, c)
 	z := c.z // set under s.mu by a handler's Upgrade, which may race with the close
 	s.mu.Unlock()

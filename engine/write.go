@@ -39,7 +39,7 @@ func (c *connection) Flush() {
 	o.mu.Unlock()
 	c.corkedAt.Store(0)
 
-	n := writeAll(c.fd, b.B)
+	n := writeAll(int(c.fd), b.B)
 	if n == len(b.B) {
 		o.wmu.Unlock()
 		c.srv.pool.Put(b)
