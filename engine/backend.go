@@ -23,7 +23,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	if o.buf == nil {
 		o.buf = c.srv.pool.Get()
 	}
-	o.buf.B = append(o.buf.B, a.Response...)
+	o.buf.B = a.AppendResponse(o.buf.B)
 	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
 	ws, peer := conn.New(c, limits, &c.srv.pool)
 	if c.z != nil {

@@ -237,6 +237,20 @@ func (c *connection) queueLocal(b []byte, closeAfter bool) {
 	o.mu.Unlock()
 }
 
+// queueResponse queues a's 101 response, written straight into the
+// outbound buffer. Loop only.
+func (c *connection) queueResponse(a *upgrade.Accepted) {
+	o := &c.out
+	o.mu.Lock()
+	if !o.dead {
+		if o.buf == nil {
+			o.buf = c.srv.pool.Get()
+		}
+		o.buf.B = a.AppendResponse(o.buf.B)
+	}
+	o.mu.Unlock()
+}
+
 // flush writes everything queued with one gnet Write. It returns true when
 // the connection must now be closed (everything is written and a close was
 // asked for). Loop only.

@@ -87,7 +87,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 		c.respondErr(err)
 		return
 	}
-	c.queueLocal(a.Response, false)
+	c.queueResponse(&a)
 	c.setCompression(&a)
 	c.events = &Conn{c: c, h: h, protocol: a.Protocol}
 	c.openReq = req

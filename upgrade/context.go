@@ -12,7 +12,7 @@ import (
 // Backend is the engine's side of a Context. It is implemented by the
 // engine package; application code does not use it.
 type Backend interface {
-	// Upgrade sends a.Response (a complete 101 head), switches the
+	// Upgrade sends a's response (a.AppendResponse), switches the
 	// connection to WebSocket framing (with permessage-deflate when
 	// a.Compressed) and returns the open WebSocket. a is valid only during
 	// the call.
@@ -50,8 +50,8 @@ type Context struct {
 
 // NewContext returns the Context for req (with its body) received from
 // remote. It is meant for engine implementations. A WebSocket handshake is
-// validated and negotiated here (Sec-WebSocket-Accept, the subprotocol,
-// permessage-deflate and the 101 response), on the caller's goroutine: the
+// validated and negotiated here (Sec-WebSocket-Accept, the subprotocol and
+// permessage-deflate), on the caller's goroutine: the
 // engine's event loop, whose stack is already large. The handler's
 // goroutine then only applies the origin check and hands the response to
 // the Backend in Upgrader.Upgrade, so a session parked in Receive keeps the

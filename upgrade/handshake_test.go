@@ -334,6 +334,44 @@ func TestAppendResponse(t *testing.T) {
 	}
 }
 
+// TestAcceptedAppendResponse checks Negotiate's response, as the engines
+// write it, against AppendSwitchingProtocols with the same fields, and that
+// writing it allocates nothing when dst has room.
+func TestAcceptedAppendResponse(t *testing.T) {
+	opts := &Options{Subprotocols: []string{"chat"}, Compression: Compression{Enabled: true}}
+	tests := []struct {
+		name     string
+		fields   []HeaderField
+		protocol string
+		ext      string
+	}{
+		{"plain", nil, "", ""},
+		{"protocol", []HeaderField{{"Sec-WebSocket-Protocol", "superchat, chat"}}, "chat", ""},
+		{"deflate", []HeaderField{{"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"}}, "",
+			"permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+		{"both", []HeaderField{{"Sec-WebSocket-Protocol", "chat"}, {"Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=10"}}, "chat",
+			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10"},
+	}
+	for _, tt := range tests {
+		a, err := Negotiate(mustParse(t, handshakeWith("GET /chat HTTP/1.1", tt.fields...)), opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var extra []HeaderField
+		if tt.ext != "" {
+			extra = []HeaderField{{"Sec-WebSocket-Extensions", tt.ext}}
+		}
+		want := "previous" + string(AppendSwitchingProtocols(nil, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", tt.protocol, extra))
+		if got := a.AppendResponse([]byte("previous")); string(got) != want {
+			t.Errorf("%s:\ngot  %q\nwant %q", tt.name, got, want)
+		}
+		buf := make([]byte, 0, 512)
+		if n := testing.AllocsPerRun(100, func() { buf = a.AppendResponse(buf[:0]) }); n != 0 {
+			t.Errorf("%s: AppendResponse allocates %v times with enough capacity", tt.name, n)
+		}
+	}
+}
+
 func TestCheckHandshakeAllocs(t *testing.T) {
 	req := mustParse(t, browserHandshake)
 	allocs := testing.AllocsPerRun(100, func() {

@@ -42,10 +42,11 @@ func indexString(s, sub string) int {
 	return -1
 }
 
-// Accepted is the outcome of a successful handshake negotiation.
+// Accepted is the outcome of a successful handshake negotiation. Its
+// AppendResponse writes the 101 response.
 type Accepted struct {
-	// Response is the complete 101 Switching Protocols head.
-	Response []byte
+	// Accept is the Sec-WebSocket-Accept value.
+	Accept string
 	// Protocol is the selected subprotocol, or "".
 	Protocol string
 	// Compressed reports that permessage-deflate was negotiated, with the
@@ -54,9 +55,29 @@ type Accepted struct {
 	Deflate    DeflateParams
 }
 
+// AppendResponse appends the complete 101 Switching Protocols head for a to
+// dst and returns the extended slice. It allocates nothing when dst has
+// room, so an engine can write the response straight into its outbound
+// buffer.
+func (a *Accepted) AppendResponse(dst []byte) []byte {
+	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+
+		"Upgrade: websocket\r\n"+
+		"Connection: Upgrade\r\n"...)
+	dst = appendField(dst, "Sec-WebSocket-Accept", a.Accept)
+	if a.Protocol != "" {
+		dst = appendField(dst, "Sec-WebSocket-Protocol", a.Protocol)
+	}
+	if a.Compressed {
+		dst = append(dst, "Sec-WebSocket-Extensions: "...)
+		dst = a.Deflate.AppendResponse(dst)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
 // Negotiate validates r as a WebSocket opening handshake under o and
-// returns the response to send with what it agreed: the subprotocol and
-// permessage-deflate. On failure err is a *StatusError to answer with.
+// returns what it agreed (the subprotocol and permessage-deflate), from
+// which Accepted.AppendResponse writes the response. On failure err is a *StatusError to answer with.
 func Negotiate(r *Request, o *Options) (Accepted, error) {
 	hs, err := CheckHandshake(r)
 	if err != nil {
@@ -66,8 +87,7 @@ func Negotiate(r *Request, o *Options) (Accepted, error) {
 }
 
 // accept applies the origin check, the subprotocol choice and the
-// permessage-deflate negotiation to a valid handshake and builds the 101
-// response.
+// permessage-deflate negotiation to a valid handshake.
 func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 	if !o.checkOrigin(r) {
 		return Accepted{}, ErrOriginRejected
@@ -76,18 +96,12 @@ func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 }
 
 // negotiate makes the subprotocol choice and the permessage-deflate
-// negotiation for a valid handshake and builds the 101 response. The origin
-// check is the caller's.
+// negotiation for a valid handshake. The origin check is the caller's.
 func negotiate(hs *Handshake, o *Options) Accepted {
-	var a Accepted
-	var extra []HeaderField
+	a := Accepted{Accept: hs.Accept}
 	if o != nil {
 		a.Protocol = SelectProtocol(hs.Protocols, o.Subprotocols)
 		a.Deflate, a.Compressed = NegotiateDeflate(hs.Extensions, &o.Compression)
-		if a.Compressed {
-			extra = []HeaderField{{Name: "Sec-WebSocket-Extensions", Value: a.Deflate.String()}}
-		}
 	}
-	a.Response = AppendSwitchingProtocols(nil, hs.Accept, a.Protocol, extra)
 	return a
 }
