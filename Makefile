@@ -19,7 +19,7 @@ deps:
 	./scripts/deps.sh
 
 fuzz:
-	FUZZTIME=$${FUZZTIME:-60s} ./scripts/fuzz.sh
+	FUZZTIME=$${FUZZTIME:-1000000x} ./scripts/fuzz.sh
 
 # Echo benchmarks against gws, gorilla, nbio and a raw gnet echo (see
 # scripts/bench.sh for the settings: ROUNDS, DURATION, SCENARIOS, CAP, ...).
