@@ -20,10 +20,8 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 		o.mu.Unlock()
 		return nil, conn.ErrAborted
 	}
-	if o.buf == nil {
-		o.buf = c.srv.pool.Get()
-	}
-	o.buf.B = a.AppendResponse(o.buf.B)
+	buf := o.buffer(&c.srv.pool)
+	buf.B = a.AppendResponse(buf.B)
 	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
 	ws, peer := conn.New(c, limits, &c.srv.pool)
 	if c.z != nil {

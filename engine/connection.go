@@ -225,10 +225,8 @@ func (c *connection) queueLocal(b []byte, closeAfter bool) {
 	o := &c.out
 	o.mu.Lock()
 	if !o.dead {
-		if o.buf == nil {
-			o.buf = c.srv.pool.Get()
-		}
-		o.buf.B = append(o.buf.B, b...)
+		buf := o.buffer(&c.srv.pool)
+		buf.B = append(buf.B, b...)
 		if closeAfter {
 			o.closeAfter = true
 			o.closeQueued = true
@@ -243,10 +241,8 @@ func (c *connection) queueResponse(a *upgrade.Accepted) {
 	o := &c.out
 	o.mu.Lock()
 	if !o.dead {
-		if o.buf == nil {
-			o.buf = c.srv.pool.Get()
-		}
-		o.buf.B = a.AppendResponse(o.buf.B)
+		b := o.buffer(&c.srv.pool)
+		b.B = a.AppendResponse(b.B)
 	}
 	o.mu.Unlock()
 }

@@ -49,14 +49,21 @@ func (o *outbox) full(max int) bool {
 	return o.unsent() >= max
 }
 
-// appendFrame appends one unmasked frame with the RSV bits rsv; mu must
-// be held.
-func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
+// buffer returns the queue's buffer, taking one from pool when there is
+// none; mu must be held.
+func (o *outbox) buffer(pool *bytebufferpool.Pool) *bytebufferpool.ByteBuffer {
 	if o.buf == nil {
 		o.buf = pool.Get()
 	}
-	o.buf.B = codec.AppendHeader(o.buf.B, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(payload))})
-	o.buf.B = append(o.buf.B, payload...)
+	return o.buf
+}
+
+// appendFrame appends one unmasked frame with the RSV bits rsv; mu must
+// be held.
+func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
+	b := o.buffer(pool)
+	b.B = codec.AppendHeader(b.B, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(payload))})
+	b.B = append(b.B, payload...)
 }
 
 // appendControl appends a ping or pong unless a close frame was queued or
