@@ -44,7 +44,8 @@ type connection struct {
 	// guarded by srv.mu.
 	prev, next *connection
 	// openReq is the handshake request while the event API's OnOpen runs
-	// (Conn.Request), nil otherwise. Loop only.
+	// (Conn.Request), nil otherwise: the loop's parse of it, which refers
+	// to the input buffer, until Conn.Request clones it. Loop only.
 	openReq *upgrade.Request
 
 	// Loop-owned state.
@@ -76,6 +77,7 @@ type connection struct {
 	pinged       bool // a keep-alive ping is outstanding
 	shutdownSent bool // the shutdown close was sent
 	halfClosed   bool // our side of the TCP connection is shut down
+	openCloned   bool // openReq is a clone (Conn.Request was called)
 	inFlush      bool // flush holds out.wmu
 }
 

@@ -55,9 +55,17 @@ type Conn struct {
 
 // Request returns the handshake request during OnOpen, and nil afterwards:
 // the request is not kept for the connection's lifetime, so an idle
-// connection holds only its state. Copy what is needed later (for example
-// into SetUserData) in OnOpen. Loop only.
-func (e *Conn) Request() *upgrade.Request { return e.c.openReq }
+// connection holds only its state. The handshake is parsed in place in the
+// loop's input buffer; the first call during OnOpen makes a copy that owns
+// its memory, so the request and its strings may be kept (for example in
+// SetUserData), and an OnOpen that never asks costs no copy. Loop only.
+func (e *Conn) Request() *upgrade.Request {
+	c := e.c
+	if c.openReq != nil && !c.openCloned {
+		c.openReq, c.openCloned = c.openReq.Clone(), true
+	}
+	return c.openReq
+}
 
 // Subprotocol returns the negotiated subprotocol, or "".
 func (e *Conn) Subprotocol() string { return e.protocol }

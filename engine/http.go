@@ -13,12 +13,27 @@ import (
 // bytes consumed: 0 when the request is incomplete. Loop only.
 func (c *connection) readHTTP(data []byte) int {
 	s := c.srv
-	req, n, err := upgrade.ParseRequest(data, s.cfg.MaxHandshakeBytes)
+	req, _ := s.reqs.Get().(*upgrade.Request)
+	if req == nil {
+		req = new(upgrade.Request)
+	}
+	n := c.dispatch(req, data)
+	req.Reset()
+	s.reqs.Put(req)
+	return n
+}
+
+// dispatch is readHTTP with req to parse into. req refers to data, which
+// is valid until the loop discards it after OnTraffic: what is kept beyond
+// this call is cloned. Loop only.
+func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
+	s := c.srv
+	n, err := upgrade.ParseRequestNoCopy(req, data, s.cfg.MaxHandshakeBytes)
 	if err != nil {
 		c.respondErr(err)
 		return len(data)
 	}
-	if req == nil {
+	if n == 0 {
 		return 0
 	}
 	var body []byte
@@ -43,7 +58,7 @@ func (c *connection) readHTTP(data []byte) int {
 		c.acceptEvents(req, rt.events)
 	default:
 		c.phase = phaseHandler
-		ctx := c.newContext(req, body)
+		ctx := c.newContext(req.Clone(), body)
 		s.handlers.Add(1)
 		go s.runHandler(c, rt.fn, ctx, keepAlive)
 	}
@@ -74,7 +89,9 @@ func (c *connection) respond(status int, body string, keepAlive bool) {
 	}
 }
 
-// acceptEvents completes a handshake for an event route on the loop.
+// acceptEvents completes a handshake for an event route on the loop. req
+// refers to the loop's input buffer: the origin check and OnOpen see it
+// there, and Conn.Request clones it only if OnOpen asks for it.
 func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	if !upgrade.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
@@ -90,7 +107,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	c.queueResponse(&a)
 	c.setCompression(&a)
 	c.events = &Conn{c: c, h: h, protocol: a.Protocol}
-	c.openReq = req
+	c.openReq, c.openCloned = req, false
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	e.call(func() { h.OnOpen(e) })

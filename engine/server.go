@@ -25,7 +25,10 @@ type Server struct {
 	cfgErr error
 	routes map[string]route
 	pool   bytebufferpool.Pool
-	flate  *codec.Flate // permessage-deflate compressors, nil when disabled
+	// reqs holds the requests handshakes are parsed into without copying
+	// (upgrade.ParseRequestNoCopy), one per loop in use.
+	reqs  sync.Pool
+	flate *codec.Flate // permessage-deflate compressors, nil when disabled
 	// heldCompressors counts the connections holding a compressor between
 	// or within messages (context takeover, or a fragmented message).
 	heldCompressors atomic.Int64

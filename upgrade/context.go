@@ -59,11 +59,11 @@ type Context struct {
 func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Options) *Context {
 	c := &Context{req: req, body: body, remote: remote, backend: b, opts: o}
 	if IsUpgradeRequest(req) {
-		hs, err := CheckHandshake(req)
+		key, err := checkHandshake(req)
 		if err != nil {
 			c.hsErr = err
 		} else {
-			a := negotiate(&hs, o)
+			a := negotiate(req, key, o)
 			c.acc = &a
 		}
 	}

@@ -70,6 +70,21 @@ func NegotiateDeflate(offers []string, c *Compression) (p DeflateParams, ok bool
 	return DeflateParams{}, false
 }
 
+// negotiateDeflate is NegotiateDeflate over the elements of h's
+// Sec-WebSocket-Extensions fields, without collecting them.
+func negotiateDeflate(h *Header, c *Compression) (p DeflateParams, ok bool) {
+	if c == nil || !c.Enabled {
+		return DeflateParams{}, false
+	}
+	h.Tokens("Sec-WebSocket-Extensions", func(t string) bool {
+		if o, valid := parseDeflateOffer(t); valid {
+			p, ok = o.accept(c), true
+		}
+		return !ok
+	})
+	return p, ok
+}
+
 // accept returns the parameters the server answers o with under c.
 func (o *deflateOffer) accept(c *Compression) DeflateParams {
 	p := DeflateParams{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}

@@ -27,6 +27,7 @@ func FuzzParseRequest(f *testing.F) {
 		maxHead := int(limit)
 		req, n, err := ParseRequest(b, maxHead)
 		checkParseResult(t, b, maxHead, req, n, err)
+		checkNoCopy(t, b, maxHead, req, n, err)
 		if err == nil && req != nil {
 			// The head alone parses the same, even with the tightest limit.
 			req2, n2, err2 := ParseRequest(b[:n], n)
@@ -53,6 +54,45 @@ func FuzzParseRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkNoCopy checks that ParseRequestNoCopy, into a Request that held
+// another parse, gives ParseRequest's result (req, n, err), and that its
+// Clone owns its memory: it is unchanged when the input is overwritten.
+func checkNoCopy(t *testing.T, b []byte, maxHead int, req *Request, n int, err error) {
+	t.Helper()
+	var r Request
+	if _, err := ParseRequestNoCopy(&r, []byte(browserHandshake), len(browserHandshake)); err != nil {
+		t.Fatal(err)
+	}
+	r.Reset()
+	in := bytes.Clone(b)
+	n2, err2 := ParseRequestNoCopy(&r, in, maxHead)
+	if n2 != n || err2 != err {
+		t.Fatalf("ParseRequestNoCopy(%q) = %d, %v; ParseRequest: %d, %v", b, n2, err2, n, err)
+	}
+	if n == 0 {
+		return
+	}
+	if !sameRequest(&r, req) {
+		t.Fatalf("ParseRequestNoCopy(%q) = %+v; ParseRequest: %+v", b, r, *req)
+	}
+	c := r.Clone()
+	for i := range in {
+		in[i] = 'x'
+	}
+	if !sameRequest(c, req) {
+		t.Fatalf("Clone after the input changed = %+v; want %+v", *c, *req)
+	}
+}
+
+// sameRequest reports whether a and b hold the same values (a nil and an
+// empty header count as the same).
+func sameRequest(a, b *Request) bool {
+	return a.Method == b.Method && a.Target == b.Target && a.Path == b.Path && a.RawQuery == b.RawQuery &&
+		a.Proto == b.Proto && a.ProtoMinor == b.ProtoMinor && a.Host == b.Host &&
+		a.ContentLength == b.ContentLength && a.KeepAlive == b.KeepAlive && a.head == b.head &&
+		slices.Equal(a.Header.fields, b.Header.fields)
 }
 
 // checkParseResult checks the invariants of one ParseRequest result.
@@ -107,6 +147,14 @@ func checkParseResult(t *testing.T, b []byte, maxHead int, req *Request, n int, 
 	}
 }
 
+// fuzzNegotiateOptions is what FuzzCheckHandshake negotiates with: two
+// subprotocols the seed offers and permessage-deflate.
+var fuzzNegotiateOptions = Options{
+	Subprotocols: []string{"chat", "superchat"},
+	Compression:  Compression{Enabled: true},
+	CheckOrigin:  func(*Request) bool { return true },
+}
+
 func FuzzCheckHandshake(f *testing.F) {
 	f.Add([]byte(browserHandshake))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -135,6 +183,14 @@ func FuzzCheckHandshake(f *testing.F) {
 		}
 		if !upgrade || req.Method != "GET" || req.ProtoMinor != 1 {
 			t.Fatalf("accepted %+v", req)
+		}
+		if a, err := Negotiate(req, &fuzzNegotiateOptions); err != nil {
+			t.Fatalf("Negotiate: %v after CheckHandshake passed", err)
+		} else if p, ok := NegotiateDeflate(hs.Extensions, &fuzzNegotiateOptions.Compression); a.Accept() != hs.Accept ||
+			a.Protocol != SelectProtocol(hs.Protocols, fuzzNegotiateOptions.Subprotocols) || a.Compressed != ok || a.Deflate != p {
+			t.Fatalf("Negotiate = %+v; from the Handshake %+v", a, hs)
+		} else if resp := a.AppendResponse(nil); !bytes.Contains(resp, []byte("\r\nSec-WebSocket-Accept: "+hs.Accept+"\r\n")) {
+			t.Fatalf("response %q lacks accept %q", resp, hs.Accept)
 		}
 		if !validKey(hs.Key) || hs.Key != req.Header.Get("Sec-WebSocket-Key") || hs.Accept != AcceptKey(hs.Key) || len(hs.Accept) != 28 {
 			t.Fatalf("key %q, accept %q", hs.Key, hs.Accept)

@@ -48,30 +48,11 @@ func IsUpgradeRequest(r *Request) bool {
 // It allocates the Accept string and, when offered, the Protocols and
 // Extensions slices.
 func CheckHandshake(r *Request) (Handshake, error) {
+	key, err := checkHandshake(r)
+	if err != nil {
+		return Handshake{}, err
+	}
 	h := &r.Header
-	switch {
-	case r.Method != "GET":
-		return Handshake{}, ErrMethodNotGet
-	case r.ProtoMinor < 1:
-		return Handshake{}, ErrNotHTTP11
-	case !h.HasToken("Upgrade", "websocket"):
-		return Handshake{}, ErrMissingUpgrade
-	case !h.HasToken("Connection", "Upgrade"):
-		return Handshake{}, ErrMissingConnectionUpgrade
-	case h.count("Sec-WebSocket-Version") != 1 || h.Get("Sec-WebSocket-Version") != "13":
-		return Handshake{}, ErrBadVersion
-	}
-	switch h.count("Sec-WebSocket-Key") {
-	case 0:
-		return Handshake{}, ErrMissingKey
-	case 1:
-	default:
-		return Handshake{}, ErrBadKey
-	}
-	key := h.Get("Sec-WebSocket-Key")
-	if !validKey(key) {
-		return Handshake{}, ErrBadKey
-	}
 	return Handshake{
 		Key:        key,
 		Accept:     AcceptKey(key),
@@ -79,6 +60,36 @@ func CheckHandshake(r *Request) (Handshake, error) {
 		Extensions: collectTokens(h, "Sec-WebSocket-Extensions"),
 		Origin:     h.Get("Origin"),
 	}, nil
+}
+
+// checkHandshake is CheckHandshake's validation, without allocating: it
+// returns the Sec-WebSocket-Key.
+func checkHandshake(r *Request) (key string, err error) {
+	h := &r.Header
+	switch {
+	case r.Method != "GET":
+		return "", ErrMethodNotGet
+	case r.ProtoMinor < 1:
+		return "", ErrNotHTTP11
+	case !h.HasToken("Upgrade", "websocket"):
+		return "", ErrMissingUpgrade
+	case !h.HasToken("Connection", "Upgrade"):
+		return "", ErrMissingConnectionUpgrade
+	case h.count("Sec-WebSocket-Version") != 1 || h.Get("Sec-WebSocket-Version") != "13":
+		return "", ErrBadVersion
+	}
+	switch h.count("Sec-WebSocket-Key") {
+	case 0:
+		return "", ErrMissingKey
+	case 1:
+	default:
+		return "", ErrBadKey
+	}
+	key = h.Get("Sec-WebSocket-Key")
+	if !validKey(key) {
+		return "", ErrBadKey
+	}
+	return key, nil
 }
 
 // validKey reports whether key is the base64 encoding (standard alphabet,
@@ -114,6 +125,12 @@ func collectTokens(h *Header, name string) []string {
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))). It
 // allocates only the returned string for keys of up to 24 bytes.
 func AcceptKey(key string) string {
+	var out [28]byte // base64 of 20 bytes
+	return string(appendAccept(out[:0], key))
+}
+
+// appendAccept appends the Sec-WebSocket-Accept value for key to dst.
+func appendAccept(dst []byte, key string) []byte {
 	var buf [24 + len(websocketGUID)]byte
 	var p []byte
 	if len(key) <= 24 {
@@ -124,9 +141,7 @@ func AcceptKey(key string) string {
 	}
 	p = append(p, websocketGUID...)
 	sum := sha1.Sum(p)
-	var out [28]byte // base64 of 20 bytes
-	base64.StdEncoding.Encode(out[:], sum[:])
-	return string(out[:])
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 
 // SelectProtocol returns the first protocol in the server's preference list

@@ -372,6 +372,28 @@ func TestAcceptedAppendResponse(t *testing.T) {
 	}
 }
 
+// TestNegotiateAllocs checks that negotiating a browser's handshake (with
+// a subprotocol and a permessage-deflate offer) and writing its response
+// allocate nothing, as the engine does both on the event loop for every
+// handshake.
+func TestNegotiateAllocs(t *testing.T) {
+	req := mustParse(t, handshakeWith("GET /chat HTTP/1.1",
+		HeaderField{"Sec-WebSocket-Protocol", "superchat, chat"},
+		HeaderField{"Sec-WebSocket-Extensions", "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits"}))
+	opts := &Options{Subprotocols: []string{"chat"}, Compression: Compression{Enabled: true}}
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		a, err := Negotiate(req, opts)
+		if err != nil || a.Protocol != "chat" || !a.Compressed {
+			t.Fatalf("Negotiate = %+v, %v", a, err)
+		}
+		buf = a.AppendResponse(buf[:0])
+	})
+	if allocs != 0 {
+		t.Fatalf("Negotiate and AppendResponse allocate %v times, want 0", allocs)
+	}
+}
+
 func TestCheckHandshakeAllocs(t *testing.T) {
 	req := mustParse(t, browserHandshake)
 	allocs := testing.AllocsPerRun(100, func() {

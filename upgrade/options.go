@@ -11,7 +11,9 @@ type Options struct {
 	// CheckOrigin decides whether a handshake's Origin is accepted; false
 	// answers 403 Forbidden. When nil, a request is accepted if it has no
 	// Origin header (non-browser clients) or if the Origin's host equals the
-	// Host header (a page served by this server).
+	// Host header (a page served by this server). r is valid only during
+	// the call (an engine may have parsed it in place in its input
+	// buffer): Clone it to keep it.
 	CheckOrigin func(r *Request) bool
 	// Compression configures permessage-deflate; the zero value declines it.
 	Compression Compression
@@ -45,15 +47,21 @@ func indexString(s, sub string) int {
 // Accepted is the outcome of a successful handshake negotiation. Its
 // AppendResponse writes the 101 response.
 type Accepted struct {
-	// Accept is the Sec-WebSocket-Accept value.
-	Accept string
 	// Protocol is the selected subprotocol, or "".
 	Protocol string
 	// Compressed reports that permessage-deflate was negotiated, with the
 	// parameters in Deflate.
 	Compressed bool
 	Deflate    DeflateParams
+
+	// accept is the Sec-WebSocket-Accept value, computed by the
+	// negotiation, so that AppendResponse (which may run on a goroutine
+	// with a small stack) only copies it.
+	accept [28]byte
 }
+
+// Accept returns the Sec-WebSocket-Accept value.
+func (a *Accepted) Accept() string { return string(a.accept[:]) }
 
 // AppendResponse appends the complete 101 Switching Protocols head for a to
 // dst and returns the extended slice. It allocates nothing when dst has
@@ -63,7 +71,9 @@ func (a *Accepted) AppendResponse(dst []byte) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+
 		"Upgrade: websocket\r\n"+
 		"Connection: Upgrade\r\n"...)
-	dst = appendField(dst, "Sec-WebSocket-Accept", a.Accept)
+	dst = append(dst, "Sec-WebSocket-Accept: "...)
+	dst = append(dst, a.accept[:]...)
+	dst = append(dst, "\r\n"...)
 	if a.Protocol != "" {
 		dst = appendField(dst, "Sec-WebSocket-Protocol", a.Protocol)
 	}
@@ -77,31 +87,45 @@ func (a *Accepted) AppendResponse(dst []byte) []byte {
 
 // Negotiate validates r as a WebSocket opening handshake under o and
 // returns what it agreed (the subprotocol and permessage-deflate), from
-// which Accepted.AppendResponse writes the response. On failure err is a *StatusError to answer with.
+// which Accepted.AppendResponse writes the response. On failure err is a
+// *StatusError to answer with. It allocates nothing, and the Accepted does
+// not refer to r.
 func Negotiate(r *Request, o *Options) (Accepted, error) {
-	hs, err := CheckHandshake(r)
+	key, err := checkHandshake(r)
 	if err != nil {
 		return Accepted{}, err
 	}
-	return accept(r, &hs, o)
-}
-
-// accept applies the origin check, the subprotocol choice and the
-// permessage-deflate negotiation to a valid handshake.
-func accept(r *Request, hs *Handshake, o *Options) (Accepted, error) {
 	if !o.checkOrigin(r) {
 		return Accepted{}, ErrOriginRejected
 	}
-	return negotiate(hs, o), nil
+	return negotiate(r, key, o), nil
 }
 
 // negotiate makes the subprotocol choice and the permessage-deflate
-// negotiation for a valid handshake. The origin check is the caller's.
-func negotiate(hs *Handshake, o *Options) Accepted {
-	a := Accepted{Accept: hs.Accept}
+// negotiation for a valid handshake with the given key. The origin check
+// is the caller's.
+func negotiate(r *Request, key string, o *Options) Accepted {
+	var a Accepted
+	appendAccept(a.accept[:0], key)
 	if o != nil {
-		a.Protocol = SelectProtocol(hs.Protocols, o.Subprotocols)
-		a.Deflate, a.Compressed = NegotiateDeflate(hs.Extensions, &o.Compression)
+		a.Protocol = selectProtocol(&r.Header, o.Subprotocols)
+		a.Deflate, a.Compressed = negotiateDeflate(&r.Header, &o.Compression)
 	}
 	return a
+}
+
+// selectProtocol is SelectProtocol over the tokens of h's
+// Sec-WebSocket-Protocol fields, without collecting them.
+func selectProtocol(h *Header, supported []string) string {
+	for _, s := range supported {
+		found := false
+		h.Tokens("Sec-WebSocket-Protocol", func(t string) bool {
+			found = t == s
+			return !found
+		})
+		if found {
+			return s
+		}
+	}
+	return ""
 }

@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// Request is a parsed HTTP/1.x request head. All strings share one private
-// copy of the head bytes, so a Request stays valid after the input buffer is
-// reused, for as long as the caller keeps it.
+// Request is a parsed HTTP/1.x request head. After ParseRequest all strings
+// share one private copy of the head bytes, so a Request stays valid after
+// the input buffer is reused, for as long as the caller keeps it; after
+// ParseRequestNoCopy they refer to the input buffer instead.
 type Request struct {
 	// Method is the request method, e.g. "GET" (case-sensitive).
 	Method string
@@ -36,6 +37,10 @@ type Request struct {
 	// request: HTTP/1.1 without "Connection: close", or HTTP/1.0 with
 	// "Connection: keep-alive".
 	KeepAlive bool
+
+	// head is the request head the strings above refer to: a private copy,
+	// or the caller's bytes after ParseRequestNoCopy.
+	head string
 }
 
 // ParseRequest parses one request head from the start of b.
@@ -57,8 +62,68 @@ type Request struct {
 // returns "need more bytes", and every prefix of an input that fails returns
 // "need more bytes" or the same error.
 //
-// The returned Request does not refer to b.
+// The returned Request does not refer to b: its strings share one private
+// copy of the head. ParseRequestNoCopy parses without that copy.
 func ParseRequest(b []byte, maxHead int) (req *Request, n int, err error) {
+	var r Request
+	n, err = r.parse(b, maxHead, true)
+	if n == 0 {
+		return nil, 0, err
+	}
+	req = new(Request)
+	*req = r
+	return req, n, nil
+}
+
+// ParseRequestNoCopy is ParseRequest into a caller's Request, without
+// copying the head: req's strings refer to b, and are valid only while b is
+// unchanged. It reuses the storage of req's header fields, so a Request
+// kept for the purpose and Reset between uses parses without allocating.
+// It returns what ParseRequest returns, with req's contents undefined when
+// n is 0. Clone makes a copy that owns its memory.
+//
+// An engine parses a handshake straight out of its input buffer this way,
+// and clones the request only when something keeps it.
+func ParseRequestNoCopy(req *Request, b []byte, maxHead int) (n int, err error) {
+	return req.parse(b, maxHead, false)
+}
+
+// Reset empties r, keeping the storage of its header fields for the next
+// ParseRequestNoCopy, and drops every reference to the bytes r was parsed
+// from.
+func (r *Request) Reset() {
+	fields := r.Header.fields
+	clear(fields)
+	*r = Request{Header: Header{fields: fields[:0]}}
+}
+
+// Clone returns a copy of r that owns its memory: the head r was parsed
+// from is copied once, and every string of r that refers to it (header
+// fields included) refers to the copy instead. Strings set by other means
+// are shared, as strings are immutable. The copy has no spare header
+// storage.
+func (r *Request) Clone() *Request {
+	c := new(Request)
+	*c = *r
+	head := strings.Clone(r.head)
+	c.head = head
+	c.Method = rebase(r.Method, r.head, head)
+	c.Target = rebase(r.Target, r.head, head)
+	c.Path = rebase(r.Path, r.head, head)
+	c.RawQuery = rebase(r.RawQuery, r.head, head)
+	c.Proto = rebase(r.Proto, r.head, head)
+	c.Host = rebase(r.Host, r.head, head)
+	c.Header.fields = make([]HeaderField, len(r.Header.fields))
+	for i, f := range r.Header.fields {
+		c.Header.fields[i] = HeaderField{Name: rebase(f.Name, r.head, head), Value: rebase(f.Value, r.head, head)}
+	}
+	return c
+}
+
+// parse parses one request head from the start of b into r, as ParseRequest
+// describes. With copyHead the strings share one new copy of the head;
+// without it they refer to b.
+func (r *Request) parse(b []byte, maxHead int, copyHead bool) (n int, err error) {
 	w := b
 	if len(w) > maxHead {
 		w = w[:max(maxHead, 0)]
@@ -79,21 +144,21 @@ func ParseRequest(b []byte, maxHead int) (req *Request, n int, err error) {
 			return incomplete(b, maxHead)
 		}
 		if w[start+1] != '\n' {
-			return nil, 0, ErrMalformedRequest
+			return 0, ErrMalformedRequest
 		}
 		start += 2
 	}
 
 	lf, err := scanRequestLine(w, start)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if lf < 0 {
 		return incomplete(b, maxHead)
 	}
 	rl, err := parseRequestLine(trimCR(w[start:lf]))
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 
 	end, nfields := findHeadEnd(w, lf+1)
@@ -101,35 +166,43 @@ func ParseRequest(b []byte, maxHead int) (req *Request, n int, err error) {
 		return incomplete(b, maxHead)
 	}
 
-	head := string(w[start:end]) // the one private copy
-	req = &Request{
+	var head string
+	if copyHead {
+		head = string(w[start:end]) // the one private copy
+	} else {
+		head = borrowString(w[start:end])
+	}
+	fields := r.Header.fields[:0]
+	*r = Request{
 		Method:        head[:rl.methodEnd],
 		Target:        head[rl.methodEnd+1 : rl.targetEnd],
 		Proto:         head[rl.targetEnd+1 : rl.lineEnd],
 		ProtoMinor:    rl.minor,
+		Header:        Header{fields: fields},
 		ContentLength: -1,
+		head:          head,
 	}
-	req.splitTarget(rl)
-	if err := req.parseFields(head[lf-start+1:], nfields); err != nil {
-		return nil, 0, err
+	r.splitTarget(rl)
+	if err := r.parseFields(head[lf-start+1:], nfields); err != nil {
+		return 0, err
 	}
 	if rl.authorityEnd > 0 {
-		req.Host = req.Target[rl.authorityStart:rl.authorityEnd]
+		r.Host = r.Target[rl.authorityStart:rl.authorityEnd]
 	}
-	if req.ProtoMinor == 1 {
-		req.KeepAlive = !req.Header.HasToken("Connection", "close")
+	if r.ProtoMinor == 1 {
+		r.KeepAlive = !r.Header.HasToken("Connection", "close")
 	} else {
-		req.KeepAlive = req.Header.HasToken("Connection", "keep-alive")
+		r.KeepAlive = r.Header.HasToken("Connection", "keep-alive")
 	}
-	return req, end, nil
+	return end, nil
 }
 
 // incomplete is the result for a head that has not fully arrived.
-func incomplete(b []byte, maxHead int) (*Request, int, error) {
+func incomplete(b []byte, maxHead int) (int, error) {
 	if len(b) >= maxHead {
-		return nil, 0, ErrHeaderTooLarge
+		return 0, ErrHeaderTooLarge
 	}
-	return nil, 0, nil
+	return 0, nil
 }
 
 // scanRequestLine returns the index of the LF ending the request line that
@@ -181,7 +254,9 @@ func trimCR[T string | []byte](s T) T {
 // line) into r.Header, and sets r.Host and r.ContentLength. n is the number
 // of field lines.
 func (r *Request) parseFields(s string, n int) error {
-	r.Header.fields = make([]HeaderField, 0, n)
+	if cap(r.Header.fields) < n {
+		r.Header.fields = make([]HeaderField, 0, n)
+	}
 	hosts, te := 0, false
 	for {
 		i := strings.IndexByte(s, '\n')

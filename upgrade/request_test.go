@@ -427,6 +427,36 @@ func TestParseRequestAllocs(t *testing.T) {
 	}
 }
 
+// TestParseRequestNoCopy checks that a parse in place, into a reused
+// Request, allocates nothing and refers to the input, and that its Clone
+// does not.
+func TestParseRequestNoCopy(t *testing.T) {
+	b := []byte(browserHandshake)
+	var req Request
+	allocs := testing.AllocsPerRun(100, func() {
+		req.Reset()
+		if n, err := ParseRequestNoCopy(&req, b, maxHeadTest); err != nil || n != len(b) {
+			t.Fatalf("ParseRequestNoCopy = %d, %v", n, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("ParseRequestNoCopy into a reused Request allocates %v times, want 0", allocs)
+	}
+	c := req.Clone()
+	want, _, _ := ParseRequest(b, maxHeadTest)
+	copy(b, "PUT /x")
+	if req.Method != "PUT" || req.Path != "/xhat" {
+		t.Fatalf("the parse in place does not refer to the input: %q %q", req.Method, req.Path)
+	}
+	if !sameRequest(c, want) || c.Header.Get("Origin") != "https://example.com" {
+		t.Fatalf("Clone = %+v, want %+v", *c, *want)
+	}
+	req.Reset()
+	if req.Method != "" || req.Header.Len() != 0 || cap(req.Header.fields) == 0 {
+		t.Fatalf("Reset left %+v (header capacity %d)", req, cap(req.Header.fields))
+	}
+}
+
 func BenchmarkParseRequest(b *testing.B) {
 	in := []byte(browserHandshake)
 	b.SetBytes(int64(len(in)))
