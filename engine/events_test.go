@@ -15,6 +15,7 @@ import (
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // apiEventRec is an EventHandler that records its calls, hands out the
@@ -315,3 +316,77 @@ func TestAPIEventPlainGET(t *testing.T) {
 		t.Fatalf("callbacks ran for a plain GET: %q", ev)
 	}
 }
+
+// TestAPIEventRequestKept: the handshake is parsed in place in the loop's
+// input buffer, and Conn.Request hands OnOpen a copy that owns its memory.
+// A request kept from OnOpen (and a header string taken from it) must
+// survive the input buffer being reused by messages and by later
+// handshakes; after OnOpen, Request returns nil.
+func TestAPIEventRequestKept(t *testing.T) {
+	type kept struct {
+		req   *upgrade.Request
+		token string
+		same  bool
+	}
+	opened := make(chan kept, 4)
+	later := make(chan bool, 4)
+	h := &apiEventFuncs{
+		open: func(c *engine.Conn) {
+			r := c.Request()
+			opened <- kept{req: r, token: r.Header.Get("X-Token"), same: c.Request() == r}
+		},
+		message: func(c *engine.Conn, t conn.MessageType, p []byte) {
+			later <- c.Request() == nil
+			c.Send(t, p)
+		},
+	}
+	s := apiServeEvents(t, engine.Config{EventLoops: 1}, h)
+	var got []kept
+	for i, tok := range []string{"first-token", "second-token-longer"} {
+		hdr := http.Header{"X-Token": {tok}}
+		d := websocket.Dialer{HandshakeTimeout: icTimeout}
+		c, resp, err := d.Dial(s.url(icEventsPath)+fmt.Sprintf("?n=%d", i), hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		defer c.Close()
+		got = append(got, icRecv(t, opened, icTimeout, "OnOpen"))
+		msg := bytes.Repeat([]byte{'z'}, 300) // overwrites the bytes the handshake was read into
+		c.WriteMessage(websocket.BinaryMessage, msg)
+		if _, p, err := c.ReadMessage(); err != nil || !bytes.Equal(p, msg) {
+			t.Fatalf("echo: %v", err)
+		}
+		if !icRecv(t, later, icTimeout, "OnMessage") {
+			t.Error("Request is not nil after OnOpen")
+		}
+	}
+	for i, k := range got {
+		wantTok := []string{"first-token", "second-token-longer"}[i]
+		if !k.same || k.token != wantTok || k.req.Header.Get("X-Token") != wantTok ||
+			k.req.Path != icEventsPath || k.req.RawQuery != fmt.Sprintf("n=%d", i) || k.req.Method != "GET" {
+			t.Errorf("kept request %d: same %v, token %q, path %q, query %q, X-Token %q", i, k.same, k.token,
+				k.req.Path, k.req.RawQuery, k.req.Header.Get("X-Token"))
+		}
+	}
+}
+
+// apiEventFuncs is an EventHandler made of functions; nil ones do nothing.
+type apiEventFuncs struct {
+	open    func(*engine.Conn)
+	message func(*engine.Conn, conn.MessageType, []byte)
+}
+
+func (h *apiEventFuncs) OnOpen(c *engine.Conn) {
+	if h.open != nil {
+		h.open(c)
+	}
+}
+
+func (h *apiEventFuncs) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
+	if h.message != nil {
+		h.message(c, t, p)
+	}
+}
+
+func (h *apiEventFuncs) OnClose(*engine.Conn, error) {}
