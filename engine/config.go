@@ -3,7 +3,9 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/volley-ws/volley/upgrade"
@@ -121,6 +123,12 @@ func (c Config) withDefaults() (Config, error) {
 	defDur(&c.CloseTimeout, DefaultCloseTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	// A copy, so that a connection can name its subprotocol by index
+	// (Conn.Subprotocol) whatever the caller does with its slice.
+	c.Upgrade.Subprotocols = slices.Clone(c.Upgrade.Subprotocols)
+	if len(c.Upgrade.Subprotocols) > math.MaxUint16-1 {
+		return c, fmt.Errorf("engine: Config.Upgrade.Subprotocols has more than %d entries", math.MaxUint16-1)
 	}
 	z := &c.Upgrade.Compression
 	def(&z.Level, 1)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -277,7 +278,7 @@ func (c *connection) flush() (closeNow bool) {
 	}
 	pending := c.gc.OutboundBuffered()
 	o.mu.Lock()
-	o.gnetPending = pending
+	o.gnetPending = int32(min(pending, math.MaxInt32))
 	if o.unsent() < c.srv.cfg.MaxUnsentBytes {
 		o.signalRoom()
 	}

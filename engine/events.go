@@ -46,11 +46,13 @@ var ErrSendQueueFull = errors.New("engine: send queue full")
 type Conn struct {
 	c          *connection
 	h          EventHandler
-	protocol   string
 	asm        *bytebufferpool.ByteBuffer // loop: a fragmented message being joined
 	peerClosed bool                       // loop
-	endErr     *conn.CloseError           // loop: why it ended
-	userData   any
+	// protocol is 1 + the index of the negotiated subprotocol in
+	// Config.Upgrade.Subprotocols, 0 for none.
+	protocol uint16
+	endErr   *conn.CloseError // loop: why it ended
+	userData any
 }
 
 // Request returns the handshake request during OnOpen, and nil afterwards:
@@ -68,7 +70,12 @@ func (e *Conn) Request() *upgrade.Request {
 }
 
 // Subprotocol returns the negotiated subprotocol, or "".
-func (e *Conn) Subprotocol() string { return e.protocol }
+func (e *Conn) Subprotocol() string {
+	if e.protocol == 0 {
+		return ""
+	}
+	return e.c.srv.cfg.Upgrade.Subprotocols[e.protocol-1]
+}
 
 // RemoteAddr returns the peer's address.
 func (e *Conn) RemoteAddr() net.Addr { return e.c.gc.RemoteAddr() }

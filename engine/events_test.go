@@ -318,7 +318,9 @@ func TestAPIEventPlainGET(t *testing.T) {
 }
 
 // TestAPIEventRequestKept: the handshake is parsed in place in the loop's
-// input buffer, and Conn.Request hands OnOpen a copy that owns its memory.
+// input buffer (the subprotocol is kept as an index, which
+// Conn.Subprotocol turns back into the configured name), and Conn.Request
+// hands OnOpen a copy that owns its memory.
 // A request kept from OnOpen (and a header string taken from it) must
 // survive the input buffer being reused by messages and by later
 // handshakes; after OnOpen, Request returns nil.
@@ -327,24 +329,29 @@ func TestAPIEventRequestKept(t *testing.T) {
 		req   *upgrade.Request
 		token string
 		same  bool
+		proto string
 	}
 	opened := make(chan kept, 4)
 	later := make(chan bool, 4)
 	h := &apiEventFuncs{
 		open: func(c *engine.Conn) {
 			r := c.Request()
-			opened <- kept{req: r, token: r.Header.Get("X-Token"), same: c.Request() == r}
+			opened <- kept{req: r, token: r.Header.Get("X-Token"), same: c.Request() == r, proto: c.Subprotocol()}
 		},
 		message: func(c *engine.Conn, t conn.MessageType, p []byte) {
 			later <- c.Request() == nil
 			c.Send(t, p)
 		},
 	}
-	s := apiServeEvents(t, engine.Config{EventLoops: 1}, h)
+	s := apiServeEvents(t, engine.Config{EventLoops: 1, Upgrade: upgrade.Options{Subprotocols: []string{"one", "two"}}}, h)
 	var got []kept
+	protos := []string{"two", ""}
 	for i, tok := range []string{"first-token", "second-token-longer"} {
 		hdr := http.Header{"X-Token": {tok}}
 		d := websocket.Dialer{HandshakeTimeout: icTimeout}
+		if protos[i] != "" {
+			d.Subprotocols = []string{"three", protos[i]}
+		}
 		c, resp, err := d.Dial(s.url(icEventsPath)+fmt.Sprintf("?n=%d", i), hdr)
 		if err != nil {
 			t.Fatal(err)
@@ -363,6 +370,9 @@ func TestAPIEventRequestKept(t *testing.T) {
 	}
 	for i, k := range got {
 		wantTok := []string{"first-token", "second-token-longer"}[i]
+		if k.proto != protos[i] {
+			t.Errorf("Subprotocol in OnOpen %d: %q, want %q", i, k.proto, protos[i])
+		}
 		if !k.same || k.token != wantTok || k.req.Header.Get("X-Token") != wantTok ||
 			k.req.Path != icEventsPath || k.req.RawQuery != fmt.Sprintf("n=%d", i) || k.req.Method != "GET" {
 			t.Errorf("kept request %d: same %v, token %q, path %q, query %q, X-Token %q", i, k.same, k.token,

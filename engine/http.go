@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
+	"slices"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/upgrade"
@@ -106,7 +107,10 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	}
 	c.queueResponse(&a)
 	c.setCompression(&a)
-	c.events = &Conn{c: c, h: h, protocol: a.Protocol}
+	c.events = &Conn{c: c, h: h}
+	if a.Protocol != "" {
+		c.events.protocol = uint16(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
+	}
 	c.openReq, c.openCloned = req, false
 	c.startWS(c.srv.coarseNow())
 	e := c.events

@@ -25,17 +25,17 @@ type outbox struct {
 	wmu         sync.Mutex
 	mu          sync.Mutex
 	buf         *bytebufferpool.ByteBuffer
-	gnetPending int  // bytes gnet still buffers, as of the last flush
-	scheduled   bool // a flush is coming: the loop is running or was woken
-	closeQueued bool // a close frame is queued: no more frames
-	closeAfter  bool // close the TCP connection once everything is written
-	dead        bool // the connection is gone or aborted
+	gnetPending int32 // bytes gnet still buffers, as of the last flush (at most MaxInt32)
+	scheduled   bool  // a flush is coming: the loop is running or was woken
+	closeQueued bool  // a close frame is queued: no more frames
+	closeAfter  bool  // close the TCP connection once everything is written
+	dead        bool  // the connection is gone or aborted
 	room        chan struct{}
 }
 
 // unsent is what counts against MaxUnsentBytes; mu must be held.
 func (o *outbox) unsent() int {
-	n := o.gnetPending
+	n := int(o.gnetPending)
 	if o.buf != nil {
 		n += len(o.buf.B)
 	}
