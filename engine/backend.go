@@ -32,7 +32,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	c.peer = peer
 	o.scheduled = true
 	o.mu.Unlock()
-	c.handoff.Store(handoffUpgraded)
+	c.signals.handOff(handoffUpgraded)
 	_ = c.gc.Wake(nil)
 	return ws, nil
 }

@@ -23,12 +23,45 @@ const (
 	phaseClosing              // our side is done: input is discarded until the peer closes
 )
 
-// Hand-offs from a handler goroutine to the loop (connection.handoff).
+// Hand-offs from a handler goroutine to the loop (connection.signals).
 const (
-	handoffNone     int32 = iota
-	handoffResponse       // the handler returned; its response is queued
-	handoffUpgraded       // the handler upgraded; frames follow
+	handoffNone     uint32 = iota
+	handoffResponse        // the handler returned; its response is queued
+	handoffUpgraded        // the handler upgraded; frames follow
 )
+
+// signals holds, in one word, what other goroutines tell the loop: a
+// handler's hand-off (the low two bits) and whether the connection is in
+// the server's drain set. Safe for concurrent use.
+type signals struct{ v atomic.Uint32 }
+
+const (
+	handoffMask  uint32 = 3
+	drainWatched uint32 = 4
+)
+
+// handOff records a handler's hand-off; the previous one has been taken.
+func (s *signals) handOff(h uint32) { s.v.Or(h) }
+
+// takeHandoff returns the hand-off recorded and clears it.
+func (s *signals) takeHandoff() uint32 {
+	if s.v.Load()&handoffMask == 0 {
+		return handoffNone
+	}
+	return s.v.And(^handoffMask) & handoffMask
+}
+
+// setDraining sets whether the connection is in the drain set and returns
+// the previous value.
+func (s *signals) setDraining(on bool) (was bool) {
+	if on {
+		return s.v.Or(drainWatched)&drainWatched != 0
+	}
+	return s.v.And(^drainWatched)&drainWatched != 0
+}
+
+// draining reports whether the connection is in the drain set.
+func (s *signals) draining() bool { return s.v.Load()&drainWatched != 0 }
 
 // connection is the per-connection state. Fields marked "loop" are touched
 // only on the connection's event loop; the outbox and the atomics are
@@ -51,7 +84,6 @@ type connection struct {
 
 	// Loop-owned state.
 	lastRead int64  // coarse time of the last received bytes
-	pingedAt int64  // when the ping was sent
 	reader   reader // frame parser state
 
 	out outbox
@@ -69,17 +101,32 @@ type connection struct {
 
 	fd       int32 // the socket, for direct writes under out.wmu
 	leftover int32 // loop: bytes left in gnet's buffer after the last OnTraffic
-	handoff  atomic.Int32
-	// draining: registered in the server's drain set.
-	draining atomic.Bool
+	signals  signals
 
 	// Loop-owned flags.
-	phase        phase
-	pinged       bool // a keep-alive ping is outstanding
-	shutdownSent bool // the shutdown close was sent
-	halfClosed   bool // our side of the TCP connection is shut down
-	openCloned   bool // openReq is a clone (Conn.Request was called)
-	inFlush      bool // flush holds out.wmu
+	phase phase
+	flags loopFlags
+}
+
+// loopFlags are a connection's loop-owned flags.
+type loopFlags uint8
+
+const (
+	pinged       loopFlags = 1 << iota // a keep-alive ping is outstanding
+	shutdownSent                       // the shutdown close was sent
+	halfClosed                         // our side of the TCP connection is shut down
+	openCloned                         // openReq is a clone (Conn.Request was called)
+	inFlush                            // flush holds out.wmu
+)
+
+func (f loopFlags) has(x loopFlags) bool { return f&x != 0 }
+
+func (f *loopFlags) set(x loopFlags, on bool) {
+	if on {
+		*f |= x
+	} else {
+		*f &^= x
+	}
 }
 
 // --- conn.Transport, for the blocking API ---
@@ -257,8 +304,8 @@ func (c *connection) flush() (closeNow bool) {
 	o := &c.out
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
-	c.inFlush = true
-	defer func() { c.inFlush = false }()
+	c.flags.set(inFlush, true)
+	defer c.flags.set(inFlush, false)
 	c.corkedAt.Store(0)
 	o.mu.Lock()
 	b := o.buf
@@ -286,7 +333,7 @@ func (c *connection) flush() (closeNow bool) {
 	o.mu.Unlock()
 	if pending > 0 && (closeAfter || waiting) {
 		c.srv.watchDrain(c)
-	} else if c.draining.Load() {
+	} else if c.signals.draining() {
 		c.srv.unwatchDrain(c)
 	}
 	return closeAfter && pending == 0
@@ -296,10 +343,10 @@ func (c *connection) flush() (closeNow bool) {
 // sees our FIN after the last byte, and the loop discards its input until it
 // closes too or the close timeout passes. Loop only.
 func (c *connection) beginClosing() {
-	if c.halfClosed {
+	if c.flags.has(halfClosed) {
 		return
 	}
-	c.halfClosed = true
+	c.flags.set(halfClosed, true)
 	c.phase = phaseClosing
 	c.idleCheck.Store(0)
 	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)

@@ -63,8 +63,9 @@ type Conn struct {
 // SetUserData), and an OnOpen that never asks costs no copy. Loop only.
 func (e *Conn) Request() *upgrade.Request {
 	c := e.c
-	if c.openReq != nil && !c.openCloned {
-		c.openReq, c.openCloned = c.openReq.Clone(), true
+	if c.openReq != nil && !c.flags.has(openCloned) {
+		c.openReq = c.openReq.Clone()
+		c.flags.set(openCloned, true)
 	}
 	return c.openReq
 }

@@ -111,7 +111,8 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	if a.Protocol != "" {
 		c.events.protocol = uint16(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
-	c.openReq, c.openCloned = req, false
+	c.openReq = req
+	c.flags.set(openCloned, false)
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	e.call(func() { h.OnOpen(e) })
@@ -162,6 +163,6 @@ func (s *Server) endHandler(c *connection, ctx *upgrade.Context, keepAlive bool)
 		resp = ctx.AppendResponse(nil, keepAlive)
 	}
 	c.queueLocal(resp, !keepAlive)
-	c.handoff.Store(handoffResponse)
+	c.signals.handOff(handoffResponse)
 	_ = c.gc.Wake(nil)
 }

@@ -195,7 +195,7 @@ func (c *connection) control(op ws.OpCode, p []byte) {
 	case ws.OpPing:
 		c.out.appendControl(&c.srv.pool, ws.OpPong, p)
 	case ws.OpPong:
-		c.pinged = false
+		c.flags.set(pinged, false)
 	case ws.OpClose:
 		code, reason, err := codec.ParseClosePayload(p)
 		if err != nil {

@@ -263,7 +263,7 @@ func (s *Server) coarseNow() int64 { return s.clock.Load() }
 
 // watchDrain asks the ticker to wake c until its gnet buffer drains.
 func (s *Server) watchDrain(c *connection) {
-	if c.draining.Swap(true) {
+	if c.signals.setDraining(true) {
 		return
 	}
 	s.mu.Lock()
@@ -271,8 +271,9 @@ func (s *Server) watchDrain(c *connection) {
 	s.mu.Unlock()
 }
 
+// unwatchDrain undoes watchDrain.
 func (s *Server) unwatchDrain(c *connection) {
-	if !c.draining.Swap(false) {
+	if !c.signals.setDraining(false) {
 		return
 	}
 	s.mu.Lock()

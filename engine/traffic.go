@@ -19,7 +19,7 @@ func (c *connection) traffic() gnet.Action {
 	o.mu.Unlock()
 
 	now := s.coarseNow()
-	switch c.handoff.Swap(handoffNone) {
+	switch c.signals.takeHandoff() {
 	case handoffResponse:
 		c.phase = phaseHTTP
 		o.mu.Lock()
@@ -42,7 +42,7 @@ func (c *connection) traffic() gnet.Action {
 	data, _ := c.gc.Peek(-1)
 	if len(data) > int(c.leftover) {
 		c.lastRead = now
-		c.pinged = false
+		c.flags.set(pinged, false)
 	}
 	off := 0
 	for off < len(data) {
@@ -103,12 +103,12 @@ func (c *connection) shutdownStep() bool {
 	case phaseHTTP:
 		return c.leftover == 0
 	case phaseClosing:
-		return c.halfClosed && c.out.idle()
+		return c.flags.has(halfClosed) && c.out.idle()
 	case phaseWS:
-		if c.shutdownSent {
+		if c.flags.has(shutdownSent) {
 			return false
 		}
-		c.shutdownSent = true
+		c.flags.set(shutdownSent, true)
 		if c.events != nil {
 			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
 		} else if c.peer.WebSocket().State() != conn.StateCloseSent {
@@ -149,22 +149,21 @@ func (c *connection) checkTimers(now int64) bool {
 // checkIdle pings a connection silent for half the idle timeout and closes
 // it with 1001 when it stays silent for the whole timeout. The close always
 // comes at least half the timeout after a ping, even when a busy loop runs
-// the check late. Loop only.
+// the check late: the ping sets the next check to the later of the two.
+// Any bytes received clear the ping (and move lastRead), so a check that
+// finds it still outstanding is the close. Loop only.
 func (c *connection) checkIdle(now int64) {
 	half := int64(c.srv.cfg.IdleTimeout) / 2
-	silent := now - c.lastRead
-	switch {
-	case !c.pinged && silent < half:
+	switch silent := now - c.lastRead; {
+	case !c.flags.has(pinged) && silent < half:
 		c.idleCheck.Store(c.lastRead + half)
-	case !c.pinged:
-		c.pinged, c.pingedAt = true, now
+	case !c.flags.has(pinged):
+		c.flags.set(pinged, true)
 		c.out.appendControl(&c.srv.pool, ws.OpPing, nil)
 		c.idleCheck.Store(max(c.lastRead+2*half, now+half))
-	case silent >= 2*half && now-c.pingedAt >= half:
+	default:
 		c.idleCheck.Store(0)
 		c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})
-	default:
-		c.idleCheck.Store(max(c.lastRead+2*half, c.pingedAt+half))
 	}
 }
 
@@ -177,7 +176,7 @@ func (c *connection) closed() {
 	z := c.z // set under s.mu by a handler's Upgrade, which may race with the close
 	s.mu.Unlock()
 	o := &c.out
-	if !c.inFlush {
+	if !c.flags.has(inFlush) {
 		// Wait for a direct write in progress: gnet closes the fd when
 		// OnClose returns, and the number may be reused at once.
 		o.wmu.Lock()
