@@ -16,5 +16,8 @@
 //	}
 //
 // The parsing functions are pure (bytes in, values out) and are used by the
-// engine package on its event loops.
+// engine package on its event loops. [ParseRequestNoCopy] parses a request
+// in place, its strings referring to the input, and [Negotiate] answers a
+// handshake without allocating; [Request.Clone] copies a request that must
+// outlive its input.
 package upgrade
