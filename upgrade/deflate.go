@@ -1,5 +1,10 @@
 package upgrade
 
+import (
+	"iter"
+	"slices"
+)
+
 // permessage-deflate negotiation, server side (RFC 7692 sections 5 and 7.1).
 
 // deflateName is the extension token of RFC 7692 section 7.
@@ -59,30 +64,20 @@ type deflateOffer struct {
 // allocate and keeps no reference to offers or c; p is a plain value that
 // holds no references and stays valid indefinitely.
 func NegotiateDeflate(offers []string, c *Compression) (p DeflateParams, ok bool) {
+	return negotiateDeflate(slices.Values(offers), c)
+}
+
+// negotiateDeflate is NegotiateDeflate over a sequence of offers.
+func negotiateDeflate(offers iter.Seq[string], c *Compression) (p DeflateParams, ok bool) {
 	if c == nil || !c.Enabled {
 		return DeflateParams{}, false
 	}
-	for _, s := range offers {
-		if o, ok := parseDeflateOffer(s); ok {
+	for s := range offers {
+		if o, valid := parseDeflateOffer(s); valid {
 			return o.accept(c), true
 		}
 	}
 	return DeflateParams{}, false
-}
-
-// negotiateDeflate is NegotiateDeflate over the elements of h's
-// Sec-WebSocket-Extensions fields, without collecting them.
-func negotiateDeflate(h *Header, c *Compression) (p DeflateParams, ok bool) {
-	if c == nil || !c.Enabled {
-		return DeflateParams{}, false
-	}
-	h.Tokens("Sec-WebSocket-Extensions", func(t string) bool {
-		if o, valid := parseDeflateOffer(t); valid {
-			p, ok = o.accept(c), true
-		}
-		return !ok
-	})
-	return p, ok
 }
 
 // accept returns the parameters the server answers o with under c.

@@ -3,7 +3,9 @@ package upgrade
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -125,12 +127,13 @@ func collectTokens(h *Header, name string) []string {
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))). It
 // allocates only the returned string for keys of up to 24 bytes.
 func AcceptKey(key string) string {
-	var out [28]byte // base64 of 20 bytes
-	return string(appendAccept(out[:0], key))
+	accept := acceptKey(key)
+	return string(accept[:])
 }
 
-// appendAccept appends the Sec-WebSocket-Accept value for key to dst.
-func appendAccept(dst []byte, key string) []byte {
+// acceptKey computes the Sec-WebSocket-Accept value for key into an array,
+// without allocating for keys of the valid length.
+func acceptKey(key string) (accept [28]byte) {
 	var buf [24 + len(websocketGUID)]byte
 	var p []byte
 	if len(key) <= 24 {
@@ -141,7 +144,8 @@ func appendAccept(dst []byte, key string) []byte {
 	}
 	p = append(p, websocketGUID...)
 	sum := sha1.Sum(p)
-	return base64.StdEncoding.AppendEncode(dst, sum[:])
+	base64.StdEncoding.Encode(accept[:], sum[:]) // 28 bytes for 20
+	return accept
 }
 
 // SelectProtocol returns the first protocol in the server's preference list
@@ -150,8 +154,14 @@ func appendAccept(dst []byte, key string) []byte {
 // Subprotocol names are compared exactly (case-sensitive). The result is one
 // of the strings of supported.
 func SelectProtocol(offered, supported []string) string {
+	return selectProtocol(slices.Values(offered), supported)
+}
+
+// selectProtocol is SelectProtocol over a sequence of offers, which it may
+// iterate once per supported protocol.
+func selectProtocol(offered iter.Seq[string], supported []string) string {
 	for _, s := range supported {
-		for _, o := range offered {
+		for o := range offered {
 			if o == s {
 				return s
 			}

@@ -1,5 +1,7 @@
 package upgrade
 
+import "iter"
+
 // HeaderField is one header field: a name and its value, as sent (values
 // trimmed of surrounding whitespace).
 type HeaderField struct {
@@ -88,6 +90,12 @@ func (h *Header) Tokens(name string, fn func(token string) bool) {
 			}
 		}
 	}
+}
+
+// tokens returns the elements of the comma-separated lists of the fields
+// named name, as Tokens yields them.
+func (h *Header) tokens(name string) iter.Seq[string] {
+	return func(yield func(string) bool) { h.Tokens(name, yield) }
 }
 
 // count returns the number of fields called name.

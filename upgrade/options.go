@@ -105,27 +105,10 @@ func Negotiate(r *Request, o *Options) (Accepted, error) {
 // negotiation for a valid handshake with the given key. The origin check
 // is the caller's.
 func negotiate(r *Request, key string, o *Options) Accepted {
-	var a Accepted
-	appendAccept(a.accept[:0], key)
+	a := Accepted{accept: acceptKey(key)}
 	if o != nil {
-		a.Protocol = selectProtocol(&r.Header, o.Subprotocols)
-		a.Deflate, a.Compressed = negotiateDeflate(&r.Header, &o.Compression)
+		a.Protocol = selectProtocol(r.Header.tokens("Sec-WebSocket-Protocol"), o.Subprotocols)
+		a.Deflate, a.Compressed = negotiateDeflate(r.Header.tokens("Sec-WebSocket-Extensions"), &o.Compression)
 	}
 	return a
-}
-
-// selectProtocol is SelectProtocol over the tokens of h's
-// Sec-WebSocket-Protocol fields, without collecting them.
-func selectProtocol(h *Header, supported []string) string {
-	for _, s := range supported {
-		found := false
-		h.Tokens("Sec-WebSocket-Protocol", func(t string) bool {
-			found = t == s
-			return !found
-		})
-		if found {
-			return s
-		}
-	}
-	return ""
 }
