@@ -46,7 +46,7 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 		if int64(len(data)-n) < cl {
 			return 0 // wait for the whole body
 		}
-		body = append([]byte(nil), data[n:n+int(cl)]...)
+		body = data[n : n+int(cl)] // copied by the Context
 		n += int(cl)
 	}
 	c.due.Store(0)
@@ -59,7 +59,7 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 		c.acceptEvents(req, rt.events)
 	default:
 		c.phase = phaseHandler
-		ctx := c.newContext(req.Clone(), body)
+		ctx := c.newContext(req, body)
 		s.handlers.Add(1)
 		go s.runHandler(c, rt.fn, ctx, keepAlive)
 	}

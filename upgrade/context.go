@@ -31,38 +31,71 @@ var ErrResponded = errors.New("upgrade: request already answered")
 //
 // A Context belongs to the handler's goroutine and is not safe for
 // concurrent use. It must not be used after the handler returns.
+//
+// A Context keeps one private copy of the request head and body. The
+// parsed [Request] is rebuilt from that copy the first time it is asked
+// for (Request, Method, Path, Query, Header, Upgrader.Protocols), and the
+// response fields are allocated the first time one is set, so a session
+// that only upgrades holds the copy and a small struct while it lives.
 type Context struct {
-	req     *Request
-	acc     *Accepted // the negotiated handshake, nil when not an upgrade request
-	hsErr   error     // why the handshake is invalid
-	body    []byte
+	raw     []byte   // the request head, then the body: the Context's own copy
+	req     *Request // parsed from raw[:headLen] on first use
 	remote  net.Addr
 	backend Backend
-	opts    *Options
+	acc     *Accepted // the negotiated handshake, nil when not an upgrade request or once upgraded
+	hsErr   error     // why the handshake is invalid, or why the origin was rejected
+	resp    *response // the response being built, nil until a field is set
+	headLen int32
+	flags   contextFlags
+}
 
-	status   int
-	header   []HeaderField
-	out      []byte
-	upgraded bool
-	answered bool
-	up       Upgrader
+// contextFlags are what a Context decided about its request when it was
+// made, and what happened to it since.
+type contextFlags uint8
+
+const (
+	isUpgrade  contextFlags = 1 << iota // the request asks for a WebSocket
+	headMethod                          // the request method is HEAD
+	upgraded                            // Upgrade succeeded
+	answered                            // the handshake was rejected
+)
+
+// response is the response a handler builds for a request it does not
+// upgrade.
+type response struct {
+	status int
+	header []HeaderField
+	out    []byte
 }
 
 // NewContext returns the Context for req (with its body) received from
-// remote. It is meant for engine implementations. A WebSocket handshake is
-// validated and negotiated here (Sec-WebSocket-Accept, the subprotocol and
-// permessage-deflate), on the caller's goroutine: the
+// remote. It is meant for engine implementations. req and body may refer to
+// the engine's input buffer (ParseRequestNoCopy): NewContext copies the
+// head and the body, and keeps neither req nor body.
+//
+// A WebSocket handshake is validated and negotiated here (the
+// Sec-WebSocket-Accept value, the subprotocol, permessage-deflate, and the
+// origin check, o.CheckOrigin included), on the caller's goroutine: the
 // engine's event loop, whose stack is already large. The handler's
-// goroutine then only applies the origin check and hands the response to
-// the Backend in Upgrader.Upgrade, so a session parked in Receive keeps the
-// smallest stack Go gives a goroutine.
+// goroutine then only hands the response to the Backend in
+// Upgrader.Upgrade, so a session parked in Receive keeps the smallest stack
+// Go gives a goroutine.
 func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Options) *Context {
-	c := &Context{req: req, body: body, remote: remote, backend: b, opts: o}
+	raw := make([]byte, len(req.head)+len(body))
+	copy(raw[copy(raw, req.head):], body)
+	c := &Context{raw: raw, headLen: int32(len(req.head)), remote: remote, backend: b}
+	if req.Method == http.MethodHead {
+		c.flags |= headMethod
+	}
 	if IsUpgradeRequest(req) {
+		c.flags |= isUpgrade
 		key, err := checkHandshake(req)
-		if err != nil {
+		switch {
+		case err != nil:
 			c.hsErr = err
-		} else {
+		case !o.checkOrigin(req):
+			c.hsErr = ErrOriginRejected
+		default:
 			a := negotiate(req, key, o)
 			c.acc = &a
 		}
@@ -71,42 +104,66 @@ func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Option
 }
 
 // Request returns the parsed request. It stays valid until the handler
-// returns.
-func (c *Context) Request() *Request { return c.req }
+// returns. The first call parses the Context's copy of the head.
+func (c *Context) Request() *Request {
+	if c.req == nil {
+		r := new(Request)
+		// The head parsed before it was copied, so the copy parses. The
+		// strings refer to the copy, which nothing writes to.
+		if _, err := r.parse(c.raw[:c.headLen], int(c.headLen), false); err != nil {
+			panic("upgrade: the copy of a parsed request head does not parse: " + err.Error())
+		}
+		c.req = r
+	}
+	return c.req
+}
 
 // Method returns the request method.
-func (c *Context) Method() string { return c.req.Method }
+func (c *Context) Method() string { return c.Request().Method }
 
 // Path returns the request path, not unescaped.
-func (c *Context) Path() string { return c.req.Path }
+func (c *Context) Path() string { return c.Request().Path }
 
 // Query parses the query string. Malformed pairs are skipped.
 func (c *Context) Query() url.Values {
-	v, _ := url.ParseQuery(c.req.RawQuery)
+	v, _ := url.ParseQuery(c.Request().RawQuery)
 	return v
 }
 
 // Header returns the first value of the request header name
 // (case-insensitive), or "".
-func (c *Context) Header(name string) string { return c.req.Header.Get(name) }
+func (c *Context) Header(name string) string { return c.Request().Header.Get(name) }
 
 // Body returns the request body (Content-Length bytes). It is valid until
 // the handler returns.
-func (c *Context) Body() []byte { return c.body }
+func (c *Context) Body() []byte {
+	if int(c.headLen) == len(c.raw) {
+		return nil
+	}
+	return c.raw[c.headLen:len(c.raw):len(c.raw)]
+}
 
 // RemoteAddr returns the client's address.
 func (c *Context) RemoteAddr() net.Addr { return c.remote }
 
+// response returns the response being built, allocating it on first use.
+func (c *Context) response() *response {
+	if c.resp == nil {
+		c.resp = new(response)
+	}
+	return c.resp
+}
+
 // SetStatusCode sets the response status for a request that is not
 // upgraded. The default is 200.
-func (c *Context) SetStatusCode(status int) { c.status = status }
+func (c *Context) SetStatusCode(status int) { c.response().status = status }
 
 // StatusCode returns the response status set so far (200 when unset).
 func (c *Context) StatusCode() int {
-	if c.status == 0 {
+	if c.resp == nil || c.resp.status == 0 {
 		return http.StatusOK
 	}
-	return c.status
+	return c.resp.status
 }
 
 // SetHeader sets a response header, replacing earlier values of name.
@@ -115,35 +172,42 @@ func (c *Context) SetHeader(name, value string) {
 	if equalFold(name, "Content-Length") || equalFold(name, "Connection") {
 		return
 	}
-	for i := range c.header {
-		if equalFold(c.header[i].Name, name) {
-			c.header[i].Value = value
+	r := c.response()
+	for i := range r.header {
+		if equalFold(r.header[i].Name, name) {
+			r.header[i].Value = value
 			return
 		}
 	}
-	c.header = append(c.header, HeaderField{Name: name, Value: value})
+	r.header = append(r.header, HeaderField{Name: name, Value: value})
 }
 
 // Write appends p to the response body. It never fails.
 func (c *Context) Write(p []byte) (int, error) {
-	c.out = append(c.out, p...)
+	r := c.response()
+	r.out = append(r.out, p...)
 	return len(p), nil
 }
 
 // WriteString appends s to the response body. It never fails.
 func (c *Context) WriteString(s string) (int, error) {
-	c.out = append(c.out, s...)
+	r := c.response()
+	r.out = append(r.out, s...)
 	return len(s), nil
 }
 
 // Upgraded reports whether the request was upgraded to a WebSocket.
-func (c *Context) Upgraded() bool { return c.upgraded }
+func (c *Context) Upgraded() bool { return c.flags&upgraded != 0 }
 
 // AppendResponse appends the HTTP response the handler built to dst. It is
 // meant for engine implementations, after the handler returned without
 // upgrading.
 func (c *Context) AppendResponse(dst []byte, keepAlive bool) []byte {
-	return AppendResponse(dst, c.StatusCode(), c.header, c.out, keepAlive, c.req.Method == http.MethodHead)
+	var r response
+	if c.resp != nil {
+		r = *c.resp
+	}
+	return AppendResponse(dst, c.StatusCode(), r.header, r.out, keepAlive, c.flags&headMethod != 0)
 }
 
 // Upgrader returns the request's Upgrader when the request asks to switch to
@@ -151,23 +215,21 @@ func (c *Context) AppendResponse(dst []byte, keepAlive bool) []byte {
 // handshake itself (method, version, key, origin) is checked by
 // Upgrader.Upgrade, which answers a bad one with the right status.
 func (c *Context) Upgrader() *Upgrader {
-	if !IsUpgradeRequest(c.req) {
+	if c.flags&isUpgrade == 0 {
 		return nil
 	}
-	c.up.ctx = c
-	return &c.up
+	return (*Upgrader)(c)
 }
 
 // Upgrader completes a WebSocket handshake. It belongs to the handler's
-// goroutine, like its Context.
-type Upgrader struct {
-	ctx *Context
-}
+// goroutine, like its Context, and is the same object seen through the
+// handshake's methods.
+type Upgrader Context
 
 // Protocols returns the subprotocols the client offered, in its order.
 func (u *Upgrader) Protocols() []string {
 	var p []string
-	u.ctx.req.Header.Tokens("Sec-WebSocket-Protocol", func(t string) bool {
+	(*Context)(u).Request().Header.Tokens("Sec-WebSocket-Protocol", func(t string) bool {
 		p = append(p, t)
 		return true
 	})
@@ -185,16 +247,13 @@ func (u *Upgrader) Protocols() []string {
 // *StatusError (one of this package's sentinels, usable with errors.Is)
 // saying why. Calling Upgrade twice returns ErrResponded.
 func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
-	c := u.ctx
-	if c.upgraded || c.answered {
+	c := (*Context)(u)
+	if c.flags&(upgraded|answered) != 0 {
 		return nil, ErrResponded
 	}
 	err := c.hsErr
-	switch {
-	case err == nil && c.acc == nil:
+	if err == nil && c.acc == nil {
 		err = ErrMissingUpgrade
-	case err == nil && !c.opts.checkOrigin(c.req):
-		err = ErrOriginRejected
 	}
 	if err != nil {
 		var se *StatusError
@@ -207,17 +266,18 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.upgraded = true
+	c.flags |= upgraded
 	c.acc = nil // not needed any more; an idle session should not hold it
 	return ws, nil
 }
 
 // reject turns the response into se's status, headers and reason.
 func (c *Context) reject(se *StatusError) {
-	c.answered = true
-	c.status = se.Status
-	c.header = append(c.header[:0], se.Header...)
-	c.out = append(c.out[:0], se.Reason...)
+	c.flags |= answered
+	r := c.response()
+	r.status = se.Status
+	r.header = append(r.header[:0], se.Header...)
+	r.out = append(r.out[:0], se.Reason...)
 }
 
 // HandlerFunc handles one request.

@@ -58,7 +58,8 @@ func FuzzParseRequest(f *testing.F) {
 
 // checkNoCopy checks that ParseRequestNoCopy, into a Request that held
 // another parse, gives ParseRequest's result (req, n, err), and that its
-// Clone owns its memory: it is unchanged when the input is overwritten.
+// Clone and a Context made from it own their memory: they are unchanged
+// when the input is overwritten.
 func checkNoCopy(t *testing.T, b []byte, maxHead int, req *Request, n int, err error) {
 	t.Helper()
 	var r Request
@@ -78,11 +79,17 @@ func checkNoCopy(t *testing.T, b []byte, maxHead int, req *Request, n int, err e
 		t.Fatalf("ParseRequestNoCopy(%q) = %+v; ParseRequest: %+v", b, r, *req)
 	}
 	c := r.Clone()
+	ctx := NewContext(&r, nil, nil, nil, nil)
 	for i := range in {
 		in[i] = 'x'
 	}
+	r.Reset()
 	if !sameRequest(c, req) {
 		t.Fatalf("Clone after the input changed = %+v; want %+v", *c, *req)
+	}
+	// A Context parses its own copy of the head again, to the same request.
+	if !sameRequest(ctx.Request(), req) {
+		t.Fatalf("Context.Request() after the input changed = %+v; want %+v", *ctx.Request(), *req)
 	}
 }
 

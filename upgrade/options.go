@@ -11,9 +11,10 @@ type Options struct {
 	// CheckOrigin decides whether a handshake's Origin is accepted; false
 	// answers 403 Forbidden. When nil, a request is accepted if it has no
 	// Origin header (non-browser clients) or if the Origin's host equals the
-	// Host header (a page served by this server). r is valid only during
-	// the call (an engine may have parsed it in place in its input
-	// buffer): Clone it to keep it.
+	// Host header (a page served by this server). It is called when the
+	// handshake is parsed, on the engine's event loop, so it must not
+	// block; r is valid only during the call (the engine parses it in
+	// place in its input buffer): Clone it to keep it.
 	CheckOrigin func(r *Request) bool
 	// Compression configures permessage-deflate; the zero value declines it.
 	Compression Compression
