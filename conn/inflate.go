@@ -3,6 +3,8 @@ package conn
 import (
 	"errors"
 
+	"github.com/valyala/bytebufferpool"
+
 	"github.com/volley-ws/volley/codec"
 )
 
@@ -18,7 +20,16 @@ type Inflater interface {
 // each. in then belongs to the receiving goroutine. Call it before the
 // first frame is queued.
 func (p Peer) SetInflater(in Inflater, maxMessage int64) {
-	p.w.inflater, p.w.maxMessage = in, maxMessage
+	p.w.z = &inflation{in: in, max: maxMessage}
+}
+
+// inflation is a WebSocket's permessage-deflate receive state, kept apart
+// so that WebSockets without compression do not carry it. Receiving
+// goroutine only.
+type inflation struct {
+	in  Inflater
+	max int64
+	out *bytebufferpool.ByteBuffer // the last inflated message
 }
 
 // FrameDeflated is Frame for the bytes of a compressed message (RSV1 on its
@@ -28,25 +39,26 @@ func (p Peer) FrameDeflated(t MessageType, fin bool, payload []byte) bool {
 	return p.frame(t|recDeflated, fin, payload)
 }
 
-// inflate decompresses the compressed message in w.asm into w.zout and
+// inflate decompresses the compressed message in w.asm into w.z.out and
 // returns it, or fails the connection: bad data or invalid UTF-8 in text
 // close it with 1007, a message inflating past the limit with 1009.
 // Receiving goroutine only.
 func (w *WebSocket) inflate(t MessageType) ([]byte, error) {
-	if w.zout == nil {
-		w.zout = w.pool.Get()
+	z := w.z
+	if z.out == nil {
+		z.out = w.pool.Get()
 	}
 	var err error
-	w.zout.B, err = w.inflater.Inflate(w.zout.B[:0], w.asm.B, w.maxMessage)
+	z.out.B, err = z.in.Inflate(z.out.B[:0], w.asm.B, z.max)
 	w.pool.Put(w.asm)
 	w.asm = nil
-	if err == nil && t == Text && !codec.ValidUTF8(w.zout.B) {
+	if err == nil && t == Text && !codec.ValidUTF8(z.out.B) {
 		err = codec.ErrInvalidUTF8
 	}
 	if err != nil {
 		return nil, w.failReceive(err)
 	}
-	return w.zout.B, nil
+	return z.out.B, nil
 }
 
 // failReceive fails the connection for a violation found by the receiving

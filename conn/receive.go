@@ -159,7 +159,11 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 			t &^= recDeflated
 			w.roff = next
 			// Replies to this message wait for the rest of the batch.
-			w.corked.Store(next < len(w.rbuf.B))
+			if next < len(w.rbuf.B) {
+				w.batching.Or(corked)
+			} else {
+				w.batching.And(^uint32(corked))
+			}
 			return t, fin, p, nil
 		}
 		if err := w.takeBatch(); err != nil {
@@ -172,7 +176,7 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 // for the event loop to queue it. It returns the stream's end error when
 // nothing more will arrive.
 func (w *WebSocket) takeBatch() error {
-	if w.unflushed.Swap(false) {
+	if w.batching.And(^uint32(unflushed))&unflushed != 0 {
 		w.t.Flush()
 	}
 	w.mu.Lock()

@@ -22,7 +22,7 @@ import (
 // returned by Receive is valid until the next Receive or ReceiveFrame.
 type WebSocket struct {
 	t      Transport
-	limits Limits
+	limits *Limits // shared with the engine's other WebSockets, read only
 	pool   *bytebufferpool.Pool
 
 	// mu guards everything below it up to sendMu, shared by the event loop
@@ -51,37 +51,43 @@ type WebSocket struct {
 	sendType MessageType // type of the SendFrame message in progress, 0 when none
 	sendUTF8 codec.Validator
 
-	// rpartFin and rtype belong to the receive side below; they sit here
-	// to pack the struct.
+	// rpartFin, rtype and rdeflated belong to the receive side below; they
+	// sit here to pack the struct.
 	rpartFin bool
 	rtype    MessageType // type of the message being received, 0 between messages
+	// rdeflated: the record nextRecord returned belongs to a compressed
+	// message.
+	rdeflated bool
 
-	// corked is true while the receiver holds received messages it has not
-	// processed: sends are then batched until it has.
-	corked atomic.Bool
-	// unflushed is set by a send made while corked.
-	unflushed atomic.Bool
+	// batching holds corked, set while the receiver holds received
+	// messages it has not processed (sends are then batched until it has),
+	// and unflushed, set by a send made while corked.
+	batching atomic.Uint32
 
 	// Receive side, owned by the receiving goroutine.
 	rbuf  *bytebufferpool.ByteBuffer // batch taken from inbox
 	roff  int                        // next record in rbuf
 	rpart []byte                     // rest of a record partly returned by ReceiveFrame
 	asm   *bytebufferpool.ByteBuffer
-	zout  *bytebufferpool.ByteBuffer // the last inflated message
 	// rfailed: the receiving side failed the connection.
 	rfailed error
-	// rdeflated: the record nextRecord returned belongs to a compressed
-	// message.
-	rdeflated bool
-
-	inflater   Inflater // set by Peer.SetInflater; receiving goroutine only
-	maxMessage int64
+	// z inflates compressed messages; set by Peer.SetInflater, nil when
+	// permessage-deflate was not negotiated.
+	z *inflation
 }
+
+// The bits of WebSocket.batching.
+const (
+	corked    = 1 << iota // the receiver is working through a batch
+	unflushed             // a send made while corked waits for the batch's end
+)
 
 // New returns a WebSocket in StateOpen that sends through t, and the Peer
 // through which the engine's event loop reports what arrives. pool supplies
-// the inbox and reassembly buffers. It is meant for engine implementations.
-func New(t Transport, limits Limits, pool *bytebufferpool.Pool) (*WebSocket, Peer) {
+// the inbox and reassembly buffers. limits is read, not copied, so that an
+// engine's WebSockets can share one: it must not change while they live.
+// It is meant for engine implementations.
+func New(t Transport, limits *Limits, pool *bytebufferpool.Pool) (*WebSocket, Peer) {
 	w := &WebSocket{
 		t:      t,
 		limits: limits,
@@ -197,9 +203,9 @@ func decodeClose(p []byte) (StatusCode, string) {
 // flushNow reports whether a send should be written at once, and otherwise
 // remembers that the receiver must flush when its batch is done.
 func (w *WebSocket) flushNow() bool {
-	if !w.corked.Load() {
+	if w.batching.Load()&corked == 0 {
 		return true
 	}
-	w.unflushed.Store(true)
+	w.batching.Or(unflushed)
 	return false
 }

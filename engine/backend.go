@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"net"
+
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/upgrade"
 )
@@ -22,8 +24,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	}
 	buf := o.buffer(&c.srv.pool)
 	buf.B = a.AppendResponse(buf.B)
-	limits := conn.Limits{MaxUnread: c.srv.cfg.MaxUnreadBytes, CloseTimeout: c.srv.cfg.CloseTimeout}
-	ws, peer := conn.New(c, limits, &c.srv.pool)
+	ws, peer := conn.New(c, &c.srv.limits, &c.srv.pool)
 	if c.z != nil {
 		// The session goroutine inflates its compressed messages, off
 		// the event loop; the Inflater is its from now on.
@@ -36,3 +37,6 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	_ = c.gc.Wake(nil)
 	return ws, nil
 }
+
+// RemoteAddr returns the client's address.
+func (b backend) RemoteAddr() net.Addr { return b.c.gc.RemoteAddr() }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -29,7 +28,7 @@ type compression struct {
 	minSize int
 	// releaseAt is the coarse time after which the ticker gives the kept
 	// compressor back; 0 when none is kept.
-	releaseAt atomic.Int64
+	releaseAt atomicMoment
 
 	// The event API's inflation, on the loop; a blocking WebSocket's
 	// session goroutine owns infl instead.
@@ -87,21 +86,21 @@ func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out 
 		z.sending = false
 	}
 	if z.defl.Holding() && !z.defl.InMessage() {
-		z.releaseAt.Store(s.coarseNow() + int64(s.cfg.Upgrade.Compression.IdleRelease))
+		z.releaseAt.Store(s.coarseNow().add(s.cfg.Upgrade.Compression.IdleRelease))
 	}
 	return scratch.B, rsv, scratch
 }
 
 // release gives the kept compressor back if the connection has been idle
 // long enough and no sender is using it. Any goroutine (the ticker).
-func (z *compression) release(s *Server, now int64) {
-	if r := z.releaseAt.Load(); r == 0 || now < r {
+func (z *compression) release(s *Server, now moment) {
+	if r := z.releaseAt.Load(); r == 0 || !now.reached(r) {
 		return
 	}
 	if !z.mu.TryLock() {
 		return
 	}
-	if r := z.releaseAt.Load(); r != 0 && now >= r && z.defl.Release() {
+	if r := z.releaseAt.Load(); r != 0 && now.reached(r) && z.defl.Release() {
 		z.releaseAt.Store(0)
 		s.heldCompressors.Add(-1)
 	}

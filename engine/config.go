@@ -33,7 +33,7 @@ type Config struct {
 	MaxRequestBody int
 	// HandshakeTimeout bounds the time from accepting a connection (or
 	// finishing the previous keep-alive request) to receiving a whole
-	// request; slower clients are dropped. Default 10s.
+	// request; slower clients are dropped. Default 10s, at most MaxTimeout.
 	HandshakeTimeout time.Duration
 
 	// MaxMessageSize bounds a received message (all its fragments); a
@@ -56,11 +56,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// IdleTimeout: a WebSocket that receives nothing for IdleTimeout/2 is
 	// sent a ping; one that receives nothing for IdleTimeout is closed with
-	// 1001. Default 60s. Negative disables both.
+	// 1001. Default 60s, at most MaxTimeout. Negative disables both.
 	IdleTimeout time.Duration
 	// CloseTimeout bounds a closing handshake: the wait for the peer's close
 	// after ours, for the application's answer to the peer's close, and for
-	// the peer to end the TCP connection afterwards. Default 5s.
+	// the peer to end the TCP connection afterwards. Default 5s, at most
+	// MaxTimeout.
 	CloseTimeout time.Duration
 
 	// Upgrade configures subprotocols, the origin check and
@@ -141,6 +142,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"Level must be 1 to 9", z.Level < 1 || z.Level > 9},
 		{"ClientMaxWindowBits must be 0 or 9 to 15", z.ClientMaxWindowBits != 0 && (z.ClientMaxWindowBits < 9 || z.ClientMaxWindowBits > 15)},
 		{"IdleRelease must not be negative", z.IdleRelease < 0},
+		{"IdleRelease must be at most MaxTimeout", z.IdleRelease > MaxTimeout},
 	} {
 		if f.bad {
 			return c, fmt.Errorf("engine: Config.Upgrade.Compression.%s", f.name)
@@ -163,6 +165,18 @@ func (c Config) withDefaults() (Config, error) {
 	} {
 		if f.bad {
 			return c, fmt.Errorf("engine: Config.%s must not be negative", f.name)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"HandshakeTimeout", c.HandshakeTimeout},
+		{"IdleTimeout", c.IdleTimeout},
+		{"CloseTimeout", c.CloseTimeout},
+	} {
+		if f.d > MaxTimeout {
+			return c, fmt.Errorf("engine: Config.%s must be at most MaxTimeout (%v)", f.name, MaxTimeout)
 		}
 	}
 	if min := int(c.MaxMessageSize) + 64<<10; c.MaxUnreadBytes < min {

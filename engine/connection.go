@@ -83,21 +83,21 @@ type connection struct {
 	openReq *upgrade.Request
 
 	// Loop-owned state.
-	lastRead int64  // coarse time of the last received bytes
-	reader   reader // frame parser state
+	reader reader // frame parser state
 
 	out outbox
 	// due is the coarse time at which the loop must look at the connection
 	// (a handshake, close or linger deadline), 0 for none. Set by the loop
 	// and by senders; read by the ticker.
-	due atomic.Int64
+	due atomicMoment
 	// idleCheck is the coarse time of the next idle check (ping or idle
 	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
-	idleCheck atomic.Int64
+	idleCheck atomicMoment
 	// corkedAt is the coarse time since which a send waits for its
 	// receiver to finish a batch, 0 when none; the ticker flushes it if the
 	// receiver takes too long.
-	corkedAt atomic.Int64
+	corkedAt atomicMoment
+	lastRead moment // loop: the last received bytes
 
 	fd       int32 // the socket, for direct writes under out.wmu
 	leftover int32 // loop: bytes left in gnet's buffer after the last OnTraffic
@@ -222,7 +222,7 @@ func (c *connection) WriteClose(code conn.StatusCode, reason string, thenClose b
 	}
 	o.appendClose(&c.srv.pool, code, reason, thenClose)
 	if !thenClose {
-		c.setDue(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+		c.setDue(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
 	}
 	c.unlockAndWake()
 	return nil
@@ -253,12 +253,12 @@ func (c *connection) abortWith(err error) {
 	c.Abort()
 }
 
-// setDue records that the loop must look at the connection by t (coarse
-// nanoseconds); an earlier deadline wins.
-func (c *connection) setDue(t int64) {
+// setDue records that the loop must look at the connection by t; an
+// earlier deadline wins.
+func (c *connection) setDue(t moment) {
 	for {
 		cur := c.due.Load()
-		if cur != 0 && cur <= t {
+		if cur != 0 && t.reached(cur) {
 			return
 		}
 		if c.due.CompareAndSwap(cur, t) {
@@ -350,10 +350,10 @@ func (c *connection) beginClosing() {
 	c.phase = phaseClosing
 	c.idleCheck.Store(0)
 	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
-	c.due.Store(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+	c.due.Store(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
 }
 
 // newContext builds the upgrade.Context for a request.
 func (c *connection) newContext(req *upgrade.Request, body []byte) *upgrade.Context {
-	return upgrade.NewContext(req, body, c.gc.RemoteAddr(), backend{c}, &c.srv.cfg.Upgrade)
+	return upgrade.NewContext(req, body, backend{c}, &c.srv.cfg.Upgrade)
 }

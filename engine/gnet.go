@@ -30,7 +30,7 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &connection{srv: s, gc: gc, fd: int32(gc.Fd())}
 	gc.SetContext(c)
-	c.due.Store(s.coarseNow() + int64(s.cfg.HandshakeTimeout))
+	c.due.Store(s.coarseNow().add(s.cfg.HandshakeTimeout))
 	s.mu.Lock()
 	s.link(c)
 	s.mu.Unlock()

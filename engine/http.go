@@ -84,7 +84,7 @@ func (c *connection) respond(status int, body string, keepAlive bool) {
 	hdr := []upgrade.HeaderField{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}}
 	c.queueLocal(upgrade.AppendResponse(nil, status, hdr, []byte(body), keepAlive, false), !keepAlive)
 	if keepAlive {
-		c.due.Store(c.srv.coarseNow() + int64(c.srv.cfg.HandshakeTimeout))
+		c.due.Store(c.srv.coarseNow().add(c.srv.cfg.HandshakeTimeout))
 	} else {
 		c.phase = phaseClosing
 	}

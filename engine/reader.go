@@ -211,7 +211,7 @@ func (c *connection) control(op ws.OpCode, p []byte) {
 			c.closeAfterFlush()
 			return
 		}
-		c.setDue(c.srv.coarseNow() + int64(c.srv.cfg.CloseTimeout))
+		c.setDue(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
 	}
 }
 

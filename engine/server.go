@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -40,13 +41,15 @@ type Server struct {
 	runErr   error
 	shutdown atomic.Bool
 
-	clock atomic.Int64 // coarse now, unix nanoseconds, updated by the ticker
+	limits conn.Limits  // every blocking WebSocket's, from cfg
+	start  time.Time    // when New made the server: the clock's zero
+	clock  atomicMoment // coarse now, updated by the ticker
 
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next
 	nconns   int
 	drainSet map[*connection]struct{}
-	lastScan int64
+	lastScan moment
 
 	handlers sync.WaitGroup // handler goroutines
 }
@@ -72,7 +75,9 @@ func New(cfg Config) *Server {
 	if c.Upgrade.Compression.Enabled {
 		s.flate = codec.NewFlate(c.Upgrade.Compression.Level)
 	}
-	s.clock.Store(time.Now().UnixNano())
+	s.limits = conn.Limits{MaxUnread: c.MaxUnreadBytes, CloseTimeout: c.CloseTimeout}
+	s.start = time.Now()
+	s.clock.Store(momentOf(0))
 	return s
 }
 
@@ -259,7 +264,7 @@ func (s *Server) unlink(c *connection) {
 }
 
 // coarseNow returns the ticker's clock (at most ~10ms stale).
-func (s *Server) coarseNow() int64 { return s.clock.Load() }
+func (s *Server) coarseNow() moment { return s.clock.Load() }
 
 // watchDrain asks the ticker to wake c until its gnet buffer drains.
 func (s *Server) watchDrain(c *connection) {
@@ -285,21 +290,21 @@ func (s *Server) unwatchDrain(c *connection) {
 // connections whose gnet buffer is draining (so blocked senders and pending
 // closes make progress) and, every 100ms, connections with a deadline due.
 func (s *Server) tick() time.Duration {
-	now := time.Now().UnixNano()
+	now := momentOf(time.Since(s.start))
 	s.clock.Store(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.drainSet {
 		_ = c.gc.Wake(nil)
 	}
-	if now-s.lastScan >= int64(100*time.Millisecond) {
+	if now.sub(s.lastScan) >= 100*time.Millisecond {
 		s.lastScan = now
 		for c := s.conns; c != nil; c = c.next {
-			if d := c.due.Load(); d != 0 && now >= d {
+			if d := c.due.Load(); d != 0 && now.reached(d) {
 				_ = c.gc.Wake(nil)
-			} else if i := c.idleCheck.Load(); i != 0 && now >= i {
+			} else if i := c.idleCheck.Load(); i != 0 && now.reached(i) {
 				_ = c.gc.Wake(nil)
-			} else if k := c.corkedAt.Load(); k != 0 && now-k >= int64(corkDelay) {
+			} else if k := c.corkedAt.Load(); k != 0 && now.sub(k) >= corkDelay {
 				c.wakeLoop()
 			}
 			if c.z != nil {

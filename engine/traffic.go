@@ -28,7 +28,7 @@ func (c *connection) traffic() gnet.Action {
 		if closing {
 			c.phase = phaseClosing // Connection: close; nothing more is parsed
 		} else {
-			c.due.Store(now + int64(s.cfg.HandshakeTimeout))
+			c.due.Store(now.add(s.cfg.HandshakeTimeout))
 		}
 	case handoffUpgraded:
 		c.startWS(now)
@@ -86,12 +86,12 @@ func (c *connection) traffic() gnet.Action {
 
 // startWS switches to WebSocket framing and starts the idle checks. Loop
 // only.
-func (c *connection) startWS(now int64) {
+func (c *connection) startWS(now moment) {
 	c.phase = phaseWS
 	c.due.Store(0)
 	c.lastRead = now
 	if idle := c.srv.cfg.IdleTimeout; idle > 0 {
-		c.idleCheck.Store(now + int64(idle/2))
+		c.idleCheck.Store(now.add(idle / 2))
 	}
 }
 
@@ -122,8 +122,8 @@ func (c *connection) shutdownStep() bool {
 // checkTimers acts on a passed deadline: handshake timeout, close timeout,
 // idle ping and idle timeout. It returns true when the connection must
 // close now. Loop only.
-func (c *connection) checkTimers(now int64) bool {
-	if d := c.due.Load(); d != 0 && now >= d && c.due.CompareAndSwap(d, 0) {
+func (c *connection) checkTimers(now moment) bool {
+	if d := c.due.Load(); d != 0 && now.reached(d) && c.due.CompareAndSwap(d, 0) {
 		switch c.phase {
 		case phaseHTTP:
 			if c.leftover == 0 {
@@ -140,7 +140,7 @@ func (c *connection) checkTimers(now int64) bool {
 			return true
 		}
 	}
-	if i := c.idleCheck.Load(); i != 0 && now >= i && c.phase == phaseWS {
+	if i := c.idleCheck.Load(); i != 0 && now.reached(i) && c.phase == phaseWS {
 		c.checkIdle(now)
 	}
 	return false
@@ -152,15 +152,15 @@ func (c *connection) checkTimers(now int64) bool {
 // the check late: the ping sets the next check to the later of the two.
 // Any bytes received clear the ping (and move lastRead), so a check that
 // finds it still outstanding is the close. Loop only.
-func (c *connection) checkIdle(now int64) {
-	half := int64(c.srv.cfg.IdleTimeout) / 2
-	switch silent := now - c.lastRead; {
+func (c *connection) checkIdle(now moment) {
+	half := c.srv.cfg.IdleTimeout / 2
+	switch silent := now.sub(c.lastRead); {
 	case !c.flags.has(pinged) && silent < half:
-		c.idleCheck.Store(c.lastRead + half)
+		c.idleCheck.Store(c.lastRead.add(half))
 	case !c.flags.has(pinged):
 		c.flags.set(pinged, true)
 		c.out.appendControl(&c.srv.pool, ws.OpPing, nil)
-		c.idleCheck.Store(max(c.lastRead+2*half, now+half))
+		c.idleCheck.Store(c.lastRead.add(2 * half).later(now.add(half)))
 	default:
 		c.idleCheck.Store(0)
 		c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})

@@ -17,6 +17,8 @@ type Backend interface {
 	// a.Compressed) and returns the open WebSocket. a is valid only during
 	// the call.
 	Upgrade(a *Accepted) (*conn.WebSocket, error)
+	// RemoteAddr returns the client's address.
+	RemoteAddr() net.Addr
 }
 
 // ErrResponded is returned by Upgrade when the context already upgraded or
@@ -40,11 +42,10 @@ var ErrResponded = errors.New("upgrade: request already answered")
 type Context struct {
 	raw     []byte   // the request head, then the body: the Context's own copy
 	req     *Request // parsed from raw[:headLen] on first use
-	remote  net.Addr
 	backend Backend
-	acc     *Accepted // the negotiated handshake, nil when not an upgrade request or once upgraded
-	hsErr   error     // why the handshake is invalid, or why the origin was rejected
-	resp    *response // the response being built, nil until a field is set
+	acc     *Accepted    // the negotiated handshake, nil when not an upgrade request or once upgraded
+	hsErr   *StatusError // why the handshake is invalid, or why the origin was rejected
+	resp    *response    // the response being built, nil until a field is set
 	headLen int32
 	flags   contextFlags
 }
@@ -68,8 +69,8 @@ type response struct {
 	out    []byte
 }
 
-// NewContext returns the Context for req (with its body) received from
-// remote. It is meant for engine implementations. req and body may refer to
+// NewContext returns the Context for req (with its body), received by b's
+// connection. It is meant for engine implementations. req and body may refer to
 // the engine's input buffer (ParseRequestNoCopy): NewContext copies the
 // head and the body, and keeps neither req nor body.
 //
@@ -80,10 +81,10 @@ type response struct {
 // goroutine then only hands the response to the Backend in
 // Upgrader.Upgrade, so a session parked in Receive keeps the smallest stack
 // Go gives a goroutine.
-func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Options) *Context {
+func NewContext(req *Request, body []byte, b Backend, o *Options) *Context {
 	raw := make([]byte, len(req.head)+len(body))
 	copy(raw[copy(raw, req.head):], body)
-	c := &Context{raw: raw, headLen: int32(len(req.head)), remote: remote, backend: b}
+	c := &Context{raw: raw, headLen: int32(len(req.head)), backend: b}
 	if req.Method == http.MethodHead {
 		c.flags |= headMethod
 	}
@@ -92,7 +93,11 @@ func NewContext(req *Request, body []byte, remote net.Addr, b Backend, o *Option
 		key, err := checkHandshake(req)
 		switch {
 		case err != nil:
-			c.hsErr = err
+			se, ok := err.(*StatusError) // checkHandshake's errors all are
+			if !ok {
+				se = ErrMalformedRequest
+			}
+			c.hsErr = se
 		case !o.checkOrigin(req):
 			c.hsErr = ErrOriginRejected
 		default:
@@ -144,7 +149,7 @@ func (c *Context) Body() []byte {
 }
 
 // RemoteAddr returns the client's address.
-func (c *Context) RemoteAddr() net.Addr { return c.remote }
+func (c *Context) RemoteAddr() net.Addr { return c.backend.RemoteAddr() }
 
 // response returns the response being built, allocating it on first use.
 func (c *Context) response() *response {
@@ -251,16 +256,13 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 	if c.flags&(upgraded|answered) != 0 {
 		return nil, ErrResponded
 	}
-	err := c.hsErr
-	if err == nil && c.acc == nil {
-		err = ErrMissingUpgrade
+	se := c.hsErr
+	if se == nil && c.acc == nil {
+		se = ErrMissingUpgrade
 	}
-	if err != nil {
-		var se *StatusError
-		if errors.As(err, &se) {
-			c.reject(se)
-		}
-		return nil, err
+	if se != nil {
+		c.reject(se)
+		return nil, se
 	}
 	ws, err := c.backend.Upgrade(c.acc)
 	if err != nil {

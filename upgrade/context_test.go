@@ -17,6 +17,10 @@ type recordingBackend struct {
 	accept   string
 }
 
+func (b *recordingBackend) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
+}
+
 func (b *recordingBackend) Upgrade(a *Accepted) (*conn.WebSocket, error) {
 	b.calls++
 	b.protocol, b.accept = a.Protocol, a.Accept()
@@ -39,7 +43,7 @@ func TestContextOwnsItsCopy(t *testing.T) {
 	buf := []byte(head + "hello")
 	req := parseInPlace(t, buf)
 	body := buf[len(head):]
-	ctx := NewContext(req, body, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, &recordingBackend{}, nil)
+	ctx := NewContext(req, body, &recordingBackend{}, nil)
 
 	// The engine reuses its input buffer and its Request.
 	for i := range buf {
@@ -62,6 +66,9 @@ func TestContextOwnsItsCopy(t *testing.T) {
 	if got := ctx.Header("x-token"); got != "secret" {
 		t.Errorf("Header(x-token) = %q", got)
 	}
+	if got := ctx.RemoteAddr().String(); got != "127.0.0.1:9" {
+		t.Errorf("RemoteAddr() = %q", got)
+	}
 	if got := ctx.Request().Host; got != "example.com" {
 		t.Errorf("Request().Host = %q", got)
 	}
@@ -81,7 +88,7 @@ func TestContextOwnsItsCopy(t *testing.T) {
 
 func TestContextNoBody(t *testing.T) {
 	req := parseInPlace(t, []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
-	ctx := NewContext(req, nil, nil, &recordingBackend{}, nil)
+	ctx := NewContext(req, nil, &recordingBackend{}, nil)
 	if b := ctx.Body(); b != nil {
 		t.Errorf("Body() = %q, want nil", b)
 	}
@@ -95,7 +102,7 @@ func TestContextResponse(t *testing.T) {
 		{"HEAD", "HTTP/1.1 201 Created\r\nX-A: 2\r\nContent-Length: 2\r\n\r\n"},
 	} {
 		req := parseInPlace(t, []byte(tc.method+" / HTTP/1.1\r\nHost: h\r\n\r\n"))
-		ctx := NewContext(req, nil, nil, &recordingBackend{}, nil)
+		ctx := NewContext(req, nil, &recordingBackend{}, nil)
 		if ctx.StatusCode() != 200 {
 			t.Errorf("%s: StatusCode() = %d before any is set", tc.method, ctx.StatusCode())
 		}
@@ -138,7 +145,7 @@ func TestContextUpgrade(t *testing.T) {
 				o.CheckOrigin = func(r *Request) bool { calls++; return tc.check(r) }
 			}
 			be := &recordingBackend{}
-			ctx := NewContext(req, nil, nil, be, &o)
+			ctx := NewContext(req, nil, be, &o)
 			if tc.check != nil && calls != 1 {
 				t.Errorf("CheckOrigin called %d times by NewContext, want 1", calls)
 			}
@@ -182,7 +189,7 @@ func TestContextUpgrade(t *testing.T) {
 func TestContextBadHandshake(t *testing.T) {
 	req := parseInPlace(t, []byte("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n"))
 	be := &recordingBackend{}
-	ctx := NewContext(req, nil, nil, be, nil)
+	ctx := NewContext(req, nil, be, nil)
 	_, err := ctx.Upgrader().Upgrade()
 	if !errors.Is(err, ErrBadVersion) || be.calls != 0 {
 		t.Fatalf("Upgrade() = %v with %d backend calls, want ErrBadVersion and none", err, be.calls)
@@ -202,7 +209,7 @@ func TestNewContextAllocs(t *testing.T) {
 	req := parseInPlace(t, buf)
 	be := &recordingBackend{}
 	var ctx *Context
-	if n := testing.AllocsPerRun(100, func() { ctx = NewContext(req, nil, nil, be, nil) }); n != 3 {
+	if n := testing.AllocsPerRun(100, func() { ctx = NewContext(req, nil, be, nil) }); n != 3 {
 		t.Errorf("NewContext: %v allocations, want 3 (Context, head, Accepted)", n)
 	}
 	if ctx.req != nil {

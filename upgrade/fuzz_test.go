@@ -79,7 +79,7 @@ func checkNoCopy(t *testing.T, b []byte, maxHead int, req *Request, n int, err e
 		t.Fatalf("ParseRequestNoCopy(%q) = %+v; ParseRequest: %+v", b, r, *req)
 	}
 	c := r.Clone()
-	ctx := NewContext(&r, nil, nil, nil, nil)
+	ctx := NewContext(&r, nil, nil, nil)
 	for i := range in {
 		in[i] = 'x'
 	}
