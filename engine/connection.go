@@ -38,6 +38,7 @@ type signals struct{ v atomic.Uint32 }
 const (
 	handoffMask  uint32 = 3
 	drainWatched uint32 = 4
+	corkedSend   uint32 = 8
 )
 
 // handOff records a handler's hand-off; the previous one has been taken.
@@ -63,6 +64,24 @@ func (s *signals) setDraining(on bool) (was bool) {
 // draining reports whether the connection is in the drain set.
 func (s *signals) draining() bool { return s.v.Load()&drainWatched != 0 }
 
+// cork records that a send waits for its receiver to finish a batch of
+// received messages (see conn.Transport.WriteData).
+func (s *signals) cork() {
+	if s.v.Load()&corkedSend == 0 {
+		s.v.Or(corkedSend)
+	}
+}
+
+// uncork clears what cork recorded: the outbox is being flushed.
+func (s *signals) uncork() {
+	if s.v.Load()&corkedSend != 0 {
+		s.v.And(^corkedSend)
+	}
+}
+
+// corked reports whether a send waits for its receiver's batch.
+func (s *signals) corked() bool { return s.v.Load()&corkedSend != 0 }
+
 // connection is the per-connection state. Fields marked "loop" are touched
 // only on the connection's event loop; the outbox and the atomics are
 // shared with other goroutines.
@@ -77,10 +96,6 @@ type connection struct {
 	// prev and next link the server's registry of open connections;
 	// guarded by srv.mu.
 	prev, next *connection
-	// openReq is the handshake request while the event API's OnOpen runs
-	// (Conn.Request), nil otherwise: the loop's parse of it, which refers
-	// to the input buffer, until Conn.Request clones it. Loop only.
-	openReq *upgrade.Request
 
 	// Loop-owned state.
 	reader reader // frame parser state
@@ -93,15 +108,13 @@ type connection struct {
 	// idleCheck is the coarse time of the next idle check (ping or idle
 	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
 	idleCheck atomicMoment
-	// corkedAt is the coarse time since which a send waits for its
-	// receiver to finish a batch, 0 when none; the ticker flushes it if the
-	// receiver takes too long.
-	corkedAt atomicMoment
-	lastRead moment // loop: the last received bytes
+	lastRead  moment // loop: the last received bytes
 
-	fd       int32 // the socket, for direct writes under out.wmu
-	leftover int32 // loop: bytes left in gnet's buffer after the last OnTraffic
-	signals  signals
+	fd int32 // the socket, for direct writes under out.wmu
+	// signals holds the hand-off of a blocking handler, the drain mark and
+	// the cork of a send waiting for its receiver's batch (which the
+	// ticker flushes if the receiver takes too long).
+	signals signals
 
 	// Loop-owned flags.
 	phase phase
@@ -115,7 +128,6 @@ const (
 	pinged       loopFlags = 1 << iota // a keep-alive ping is outstanding
 	shutdownSent                       // the shutdown close was sent
 	halfClosed                         // our side of the TCP connection is shut down
-	openCloned                         // openReq is a clone (Conn.Request was called)
 	inFlush                            // flush holds out.wmu
 )
 
@@ -175,7 +187,7 @@ func (c *connection) writeFrame(op ws.OpCode, rsv byte, fin bool, payload []byte
 	if flush {
 		c.Flush()
 	} else {
-		c.corkedAt.CompareAndSwap(0, c.srv.coarseNow())
+		c.signals.cork()
 	}
 	return nil
 }
@@ -306,7 +318,7 @@ func (c *connection) flush() (closeNow bool) {
 	defer o.wmu.Unlock()
 	c.flags.set(inFlush, true)
 	defer c.flags.set(inFlush, false)
-	c.corkedAt.Store(0)
+	c.signals.uncork()
 	o.mu.Lock()
 	b := o.buf
 	o.buf = nil

@@ -61,14 +61,7 @@ type Conn struct {
 // loop's input buffer; the first call during OnOpen makes a copy that owns
 // its memory, so the request and its strings may be kept (for example in
 // SetUserData), and an OnOpen that never asks costs no copy. Loop only.
-func (e *Conn) Request() *upgrade.Request {
-	c := e.c
-	if c.openReq != nil && !c.flags.has(openCloned) {
-		c.openReq = c.openReq.Clone()
-		c.flags.set(openCloned, true)
-	}
-	return c.openReq
-}
+func (e *Conn) Request() *upgrade.Request { return e.c.srv.opening.request(e.c) }
 
 // Subprotocol returns the negotiated subprotocol, or "".
 func (e *Conn) Subprotocol() string {

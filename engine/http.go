@@ -111,12 +111,11 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	if a.Protocol != "" {
 		c.events.protocol = uint16(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
-	c.openReq = req
-	c.flags.set(openCloned, false)
 	c.startWS(c.srv.coarseNow())
 	e := c.events
+	c.srv.opening.add(c, req)
 	e.call(func() { h.OnOpen(e) })
-	c.openReq = nil
+	c.srv.opening.remove(c)
 }
 
 // runHandler runs a blocking handler on its own goroutine and hands the

@@ -26,6 +26,9 @@ type reader struct {
 	deflated  bool             // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
 	done      bool // input is over: peer closed or the connection failed
+	// leftover is the bytes left in gnet's buffer after the last
+	// OnTraffic: more than that in the next one means new bytes arrived.
+	leftover int32
 }
 
 // errTooBig is the failure for a message over MaxMessageSize.

@@ -45,6 +45,8 @@ type Server struct {
 	start  time.Time    // when New made the server: the clock's zero
 	clock  atomicMoment // coarse now, updated by the ticker
 
+	opening openings
+
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next
 	nconns   int
@@ -304,7 +306,9 @@ func (s *Server) tick() time.Duration {
 				_ = c.gc.Wake(nil)
 			} else if i := c.idleCheck.Load(); i != 0 && now.reached(i) {
 				_ = c.gc.Wake(nil)
-			} else if k := c.corkedAt.Load(); k != 0 && now.sub(k) >= corkDelay {
+			} else if c.signals.corked() {
+				// A send has waited for its receiver's batch since at most
+				// one scan ago: it waits no longer.
 				c.wakeLoop()
 			}
 			if c.z != nil {
@@ -314,11 +318,6 @@ func (s *Server) tick() time.Duration {
 	}
 	return 10 * time.Millisecond
 }
-
-// corkDelay bounds how long a send may wait for its receiver to finish a
-// batch of received messages (see conn.Transport.WriteData); the ticker's
-// scan granularity adds up to 100ms.
-const corkDelay = 10 * time.Millisecond
 
 // logPanic logs a recovered handler panic.
 func (s *Server) logPanic(v any, remote net.Addr) {

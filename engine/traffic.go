@@ -40,7 +40,7 @@ func (c *connection) traffic() gnet.Action {
 	}
 
 	data, _ := c.gc.Peek(-1)
-	if len(data) > int(c.leftover) {
+	if len(data) > int(c.reader.leftover) {
 		c.lastRead = now
 		c.flags.set(pinged, false)
 	}
@@ -70,7 +70,7 @@ func (c *connection) traffic() gnet.Action {
 	if off > 0 {
 		_, _ = c.gc.Discard(off)
 	}
-	c.leftover = int32(len(data) - off)
+	c.reader.leftover = int32(len(data) - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
@@ -101,7 +101,7 @@ func (c *connection) startWS(now moment) {
 func (c *connection) shutdownStep() bool {
 	switch c.phase {
 	case phaseHTTP:
-		return c.leftover == 0
+		return c.reader.leftover == 0
 	case phaseClosing:
 		return c.flags.has(halfClosed) && c.out.idle()
 	case phaseWS:
@@ -126,7 +126,7 @@ func (c *connection) checkTimers(now moment) bool {
 	if d := c.due.Load(); d != 0 && now.reached(d) && c.due.CompareAndSwap(d, 0) {
 		switch c.phase {
 		case phaseHTTP:
-			if c.leftover == 0 {
+			if c.reader.leftover == 0 {
 				return true
 			}
 			c.respond(408, "request timeout", false)

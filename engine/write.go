@@ -37,7 +37,7 @@ func (c *connection) Flush() {
 	b := o.buf
 	o.buf = nil
 	o.mu.Unlock()
-	c.corkedAt.Store(0)
+	c.signals.uncork()
 
 	n := writeAll(int(c.fd), b.B)
 	if n == len(b.B) {
