@@ -38,7 +38,7 @@ func (w *WebSocket) Close(code StatusCode, reason string) error {
 		return err
 	}
 	done := w.Done()
-	timer, expired := waitTimer(w.limits.CloseTimeout)
+	timer, expired := waitTimer(w.t.Config().CloseTimeout)
 	if timer != nil {
 		defer timer.Stop()
 	}

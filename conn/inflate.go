@@ -46,11 +46,11 @@ func (p Peer) FrameDeflated(t MessageType, fin bool, payload []byte) bool {
 func (w *WebSocket) inflate(t MessageType) ([]byte, error) {
 	z := w.z
 	if z.out == nil {
-		z.out = w.pool.Get()
+		z.out = w.t.Config().Pool.Get()
 	}
 	var err error
 	z.out.B, err = z.in.Inflate(z.out.B[:0], w.asm.B, z.max)
-	w.pool.Put(w.asm)
+	w.t.Config().Pool.Put(w.asm)
 	w.asm = nil
 	if err == nil && t == Text && !codec.ValidUTF8(z.out.B) {
 		err = codec.ErrInvalidUTF8

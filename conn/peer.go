@@ -26,7 +26,7 @@ func (p Peer) frame(t MessageType, fin bool, payload []byte) bool {
 		return true
 	}
 	n := recordHeader + len(payload)
-	if max := w.limits.MaxUnread; max > 0 && w.unread > 0 && w.unread+n > max {
+	if max := w.t.Config().MaxUnread; max > 0 && w.unread > 0 && w.unread+n > max {
 		return false
 	}
 	w.queue(t, fin, payload)
@@ -36,7 +36,7 @@ func (p Peer) frame(t MessageType, fin bool, payload []byte) bool {
 // queue appends a record and wakes a waiting receiver; mu must be held.
 func (w *WebSocket) queue(t MessageType, fin bool, payload []byte) {
 	if w.inbox == nil {
-		w.inbox = w.pool.Get()
+		w.inbox = w.t.Config().Pool.Get()
 	}
 	appendRecord(w.inbox, t, fin, payload)
 	w.unread += recordHeader + len(payload)

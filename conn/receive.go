@@ -53,7 +53,7 @@ func (w *WebSocket) receiveRest(t MessageType, fin bool, p []byte, err error) (M
 			return w.closeMessage(p), nil
 		}
 		if w.asm == nil {
-			w.asm = w.pool.Get()
+			w.asm = w.t.Config().Pool.Get()
 			w.rtype = t
 		}
 		w.asm.B = append(w.asm.B, p...)
@@ -75,7 +75,7 @@ func (w *WebSocket) receiveRest(t MessageType, fin bool, p []byte, err error) (M
 func (w *WebSocket) dropAssembly() {
 	w.rtype = 0
 	if w.asm != nil {
-		w.pool.Put(w.asm)
+		w.t.Config().Pool.Put(w.asm)
 		w.asm = nil
 	}
 }
@@ -92,7 +92,7 @@ func (w *WebSocket) dropAssembly() {
 // most len(buf), and the sender's fragment boundaries are not kept.
 func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 	if w.asm != nil {
-		w.pool.Put(w.asm)
+		w.t.Config().Pool.Put(w.asm)
 		w.asm = nil
 	}
 	if w.rfailed != nil {
@@ -183,7 +183,7 @@ func (w *WebSocket) takeBatch() error {
 	if old := w.rbuf; old != nil {
 		w.unread -= len(old.B)
 		w.rbuf, w.roff = nil, 0
-		w.pool.Put(old)
+		w.t.Config().Pool.Put(old)
 	}
 	for w.inbox == nil {
 		if w.ended {

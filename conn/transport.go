@@ -1,6 +1,10 @@
 package conn
 
-import "time"
+import (
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+)
 
 // Transport is the engine's side of a WebSocket: it frames and queues what
 // the WebSocket sends. It is implemented by the engine package; application
@@ -30,13 +34,19 @@ type Transport interface {
 	WriteClose(code StatusCode, reason string, thenClose bool) error
 	// Abort closes the TCP connection at once, dropping unsent bytes.
 	Abort()
+	// Config returns the WebSocket's settings. The engine shares one
+	// Config between its WebSockets, and it must not change while they
+	// live, so that a WebSocket does not carry a copy.
+	Config() *Config
 }
 
-// Limits are the WebSocket's own bounds, set by the engine.
-type Limits struct {
+// Config holds a WebSocket's own bounds and buffers, set by the engine.
+type Config struct {
 	// MaxUnread is the most bytes of received, unread messages the
 	// WebSocket queues. Zero means no limit.
 	MaxUnread int
 	// CloseTimeout bounds how long Close waits for the peer's close frame.
 	CloseTimeout time.Duration
+	// Pool supplies the inbox and reassembly buffers.
+	Pool *bytebufferpool.Pool
 }

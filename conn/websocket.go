@@ -21,9 +21,7 @@ import (
 // Buffers: data passed to a Send method is copied before it returns. Data
 // returned by Receive is valid until the next Receive or ReceiveFrame.
 type WebSocket struct {
-	t      Transport
-	limits *Limits // shared with the engine's other WebSockets, read only
-	pool   *bytebufferpool.Pool
+	t Transport // also the Config, shared with the engine's other WebSockets
 
 	// mu guards everything below it up to sendMu, shared by the event loop
 	// (through Peer) and the API goroutines.
@@ -83,16 +81,12 @@ const (
 )
 
 // New returns a WebSocket in StateOpen that sends through t, and the Peer
-// through which the engine's event loop reports what arrives. pool supplies
-// the inbox and reassembly buffers. limits is read, not copied, so that an
-// engine's WebSockets can share one: it must not change while they live.
-// It is meant for engine implementations.
-func New(t Transport, limits *Limits, pool *bytebufferpool.Pool) (*WebSocket, Peer) {
+// through which the engine's event loop reports what arrives; t.Config()
+// gives its limits and buffers. It is meant for engine implementations.
+func New(t Transport) (*WebSocket, Peer) {
 	w := &WebSocket{
-		t:      t,
-		limits: limits,
-		pool:   pool,
-		state:  StateOpen,
+		t:     t,
+		state: StateOpen,
 	}
 	w.wakeup.Lock()
 	return w, Peer{w}

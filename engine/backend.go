@@ -24,7 +24,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 	}
 	buf := o.buffer(&c.srv.pool)
 	buf.B = a.AppendResponse(buf.B)
-	ws, peer := conn.New(c, &c.srv.limits, &c.srv.pool)
+	ws, peer := conn.New(c)
 	if c.z != nil {
 		// The session goroutine inflates its compressed messages, off
 		// the event loop; the Inflater is its from now on.

@@ -265,6 +265,9 @@ func (c *connection) abortWith(err error) {
 	c.Abort()
 }
 
+// Config implements conn.Transport.
+func (c *connection) Config() *conn.Config { return &c.srv.wsConfig }
+
 // setDue records that the loop must look at the connection by t; an
 // earlier deadline wins.
 func (c *connection) setDue(t moment) {

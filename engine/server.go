@@ -41,9 +41,9 @@ type Server struct {
 	runErr   error
 	shutdown atomic.Bool
 
-	limits conn.Limits  // every blocking WebSocket's, from cfg
-	start  time.Time    // when New made the server: the clock's zero
-	clock  atomicMoment // coarse now, updated by the ticker
+	wsConfig conn.Config  // every blocking WebSocket's, from cfg
+	start    time.Time    // when New made the server: the clock's zero
+	clock    atomicMoment // coarse now, updated by the ticker
 
 	opening openings
 
@@ -77,7 +77,7 @@ func New(cfg Config) *Server {
 	if c.Upgrade.Compression.Enabled {
 		s.flate = codec.NewFlate(c.Upgrade.Compression.Level)
 	}
-	s.limits = conn.Limits{MaxUnread: c.MaxUnreadBytes, CloseTimeout: c.CloseTimeout}
+	s.wsConfig = conn.Config{MaxUnread: c.MaxUnreadBytes, CloseTimeout: c.CloseTimeout, Pool: &s.pool}
 	s.start = time.Now()
 	s.clock.Store(momentOf(0))
 	return s
