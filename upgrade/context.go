@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,14 +41,44 @@ var ErrResponded = errors.New("upgrade: request already answered")
 // response fields are allocated the first time one is set, so a session
 // that only upgrades holds the copy and a small struct while it lives.
 type Context struct {
-	raw     []byte   // the request head, then the body: the Context's own copy
-	req     *Request // parsed from raw[:headLen] on first use
+	// raw and rawLen are the Context's own copy of the request head and
+	// then the body, kept as a pointer and a length (see rawBytes).
+	raw     *byte
+	rawLen  int
+	req     *Request // parsed from the head's copy on first use
 	backend Backend
-	acc     *Accepted    // the negotiated handshake, nil when not an upgrade request or once upgraded
-	hsErr   *StatusError // why the handshake is invalid, or why the origin was rejected
-	resp    *response    // the response being built, nil until a field is set
+	acc     *Accepted // the negotiated handshake, nil when not an upgrade request or once upgraded
+	resp    *response // the response being built, nil until a field is set
 	headLen int32
 	flags   contextFlags
+	// hsErr is why the handshake is invalid or the origin was rejected:
+	// 1 + its index in handshakeErrs, 0 for none.
+	hsErr uint8
+}
+
+// handshakeErrs are the errors a Context may keep for a handshake.
+var handshakeErrs = [...]*StatusError{
+	ErrMalformedRequest, ErrMethodNotGet, ErrNotHTTP11, ErrMissingUpgrade, ErrMissingConnectionUpgrade,
+	ErrBadVersion, ErrMissingKey, ErrBadKey, ErrOriginRejected,
+}
+
+// setHandshakeErr records err as the handshake's error; one that is not in
+// handshakeErrs (none of checkHandshake's) counts as ErrMalformedRequest.
+func (c *Context) setHandshakeErr(err error) {
+	c.hsErr = 1
+	for i, e := range handshakeErrs {
+		if e == err {
+			c.hsErr = uint8(1 + i)
+		}
+	}
+}
+
+// handshakeErr returns the handshake's error, or nil.
+func (c *Context) handshakeErr() *StatusError {
+	if c.hsErr == 0 {
+		return nil
+	}
+	return handshakeErrs[c.hsErr-1]
 }
 
 // contextFlags are what a Context decided about its request when it was
@@ -82,9 +113,13 @@ type response struct {
 // Upgrader.Upgrade, so a session parked in Receive keeps the smallest stack
 // Go gives a goroutine.
 func NewContext(req *Request, body []byte, b Backend, o *Options) *Context {
+	if len(req.head) > math.MaxInt32 {
+		panic("upgrade: NewContext: a request head over 2 GiB")
+	}
 	raw := make([]byte, len(req.head)+len(body))
 	copy(raw[copy(raw, req.head):], body)
-	c := &Context{raw: raw, headLen: int32(len(req.head)), backend: b}
+	c := &Context{headLen: int32(len(req.head)), backend: b}
+	c.setRaw(raw)
 	if req.Method == http.MethodHead {
 		c.flags |= headMethod
 	}
@@ -93,13 +128,9 @@ func NewContext(req *Request, body []byte, b Backend, o *Options) *Context {
 		key, err := checkHandshake(req)
 		switch {
 		case err != nil:
-			se, ok := err.(*StatusError) // checkHandshake's errors all are
-			if !ok {
-				se = ErrMalformedRequest
-			}
-			c.hsErr = se
+			c.setHandshakeErr(err)
 		case !o.checkOrigin(req):
-			c.hsErr = ErrOriginRejected
+			c.setHandshakeErr(ErrOriginRejected)
 		default:
 			a := negotiate(req, key, o)
 			c.acc = &a
@@ -115,7 +146,7 @@ func (c *Context) Request() *Request {
 		r := new(Request)
 		// The head parsed before it was copied, so the copy parses. The
 		// strings refer to the copy, which nothing writes to.
-		if _, err := r.parse(c.raw[:c.headLen], int(c.headLen), false); err != nil {
+		if _, err := r.parse(c.rawBytes()[:c.headLen], int(c.headLen), false); err != nil {
 			panic("upgrade: the copy of a parsed request head does not parse: " + err.Error())
 		}
 		c.req = r
@@ -142,10 +173,10 @@ func (c *Context) Header(name string) string { return c.Request().Header.Get(nam
 // Body returns the request body (Content-Length bytes). It is valid until
 // the handler returns.
 func (c *Context) Body() []byte {
-	if int(c.headLen) == len(c.raw) {
+	if int(c.headLen) == c.rawLen {
 		return nil
 	}
-	return c.raw[c.headLen:len(c.raw):len(c.raw)]
+	return c.rawBytes()[c.headLen:]
 }
 
 // RemoteAddr returns the client's address.
@@ -256,7 +287,7 @@ func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
 	if c.flags&(upgraded|answered) != 0 {
 		return nil, ErrResponded
 	}
-	se := c.hsErr
+	se := c.handshakeErr()
 	if se == nil && c.acc == nil {
 		se = ErrMissingUpgrade
 	}

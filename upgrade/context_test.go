@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,5 +215,25 @@ func TestNewContextAllocs(t *testing.T) {
 	}
 	if ctx.req != nil {
 		t.Error("NewContext parsed the request before it was asked for")
+	}
+}
+
+// TestContextHandshakeErrors: every error the handshake check can give
+// survives the Context's compact record of it.
+func TestContextHandshakeErrors(t *testing.T) {
+	for _, want := range append(slices.Clone(handshakeSentinels), ErrOriginRejected) {
+		var c Context
+		c.setHandshakeErr(want)
+		if got := c.handshakeErr(); got != want {
+			t.Errorf("kept %v, got back %v", want, got)
+		}
+	}
+	var c Context
+	if c.handshakeErr() != nil {
+		t.Error("the zero Context has a handshake error")
+	}
+	c.setHandshakeErr(errors.New("other"))
+	if c.handshakeErr() != ErrMalformedRequest {
+		t.Errorf("an unknown error comes back as %v", c.handshakeErr())
 	}
 }

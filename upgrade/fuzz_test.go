@@ -171,6 +171,15 @@ func FuzzCheckHandshake(f *testing.F) {
 		}
 		hs, err := CheckHandshake(req)
 		upgrade := IsUpgradeRequest(req)
+		// A Context decides the same, and its Upgrader reports it.
+		ctx := NewContext(req, nil, &recordingBackend{}, &Options{CheckOrigin: func(*Request) bool { return true }})
+		if up := ctx.Upgrader(); (up != nil) != upgrade {
+			t.Fatalf("Upgrader() = %v for an upgrade request: %v", up, upgrade)
+		} else if up != nil {
+			if _, uerr := up.Upgrade(); uerr != err && (err != nil || uerr != nil) {
+				t.Fatalf("Context's Upgrade() = %v; CheckHandshake: %v", uerr, err)
+			}
+		}
 		if err != nil {
 			if !slices.Contains(handshakeSentinels, err) {
 				t.Fatalf("unexpected error %v", err)
