@@ -51,8 +51,8 @@ func (w *WebSocket) Close(code StatusCode, reason string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.state == StateAborted {
-		if w.endErr != nil {
-			return w.endErr
+		if err := w.endErr(); err != nil {
+			return err
 		}
 		return ErrAborted
 	}

@@ -74,7 +74,7 @@ func (w *WebSocket) failReceive(err error) error {
 	cerr := &CloseError{Code: code, Reason: reason}
 	w.mu.Lock()
 	w.ended = true
-	w.endErr = cerr
+	w.ending().err = cerr
 	w.setFinal(StateAborted)
 	w.mu.Unlock()
 	w.rfailed = cerr

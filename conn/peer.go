@@ -59,7 +59,7 @@ func (p Peer) Close(payload []byte) (complete bool) {
 	w.peerStatus, _ = decodeClose(payload)
 	w.ended = true
 	if w.state == StateCloseSent {
-		w.closeStatus, w.closeReason = decodeClose(payload)
+		w.closeStatus, w.ending().reason = decodeClose(payload)
 		w.setFinal(StateClosed)
 		w.wake()
 		return true
@@ -88,9 +88,7 @@ func (p Peer) Expire(code StatusCode) {
 		w.mu.Unlock()
 		_ = w.t.WriteClose(echo, "", true)
 	case w.state == StateCloseSent:
-		if w.endErr == nil {
-			w.endErr = ErrCloseTimeout
-		}
+		w.setEndErr(ErrCloseTimeout)
 		w.mu.Unlock()
 		w.Abort()
 	default:
@@ -109,7 +107,7 @@ func (p Peer) Fail(err error) {
 	defer w.mu.Unlock()
 	if !w.ended {
 		w.ended = true
-		w.endErr = err
+		w.ending().err = err
 	}
 	if !w.state.Final() {
 		w.setFinal(StateAborted)

@@ -140,7 +140,7 @@ func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 func (w *WebSocket) closeMessage(p []byte) Message {
 	code, reason := decodeClose(p)
 	w.mu.Lock()
-	w.closeStatus, w.closeReason = code, reason
+	w.closeStatus, w.ending().reason = code, reason
 	if s, ok := w.state.afterReceiveClose(); ok && s == StateCloseReceived {
 		w.state = s
 	}
@@ -187,7 +187,7 @@ func (w *WebSocket) takeBatch() error {
 	}
 	for w.inbox == nil {
 		if w.ended {
-			err := w.endErr
+			err := w.endErr()
 			w.mu.Unlock()
 			if err == nil {
 				err = ErrClosed

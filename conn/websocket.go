@@ -25,12 +25,10 @@ type WebSocket struct {
 
 	// mu guards everything below it up to sendMu, shared by the event loop
 	// (through Peer) and the API goroutines.
-	mu          sync.Mutex
-	inbox       *bytebufferpool.ByteBuffer // records appended by the loop
-	unread      int                        // payload bytes queued, not yet returned
-	endErr      error                      // why the stream ended, if not by a close handshake
-	closeReason string
-	done        chan struct{} // closed when the state becomes final; made on demand
+	mu     sync.Mutex
+	inbox  *bytebufferpool.ByteBuffer // records appended by the loop
+	unread int                        // payload bytes queued, not yet returned
+	end    *ending                    // why the stream ended, the peer's close reason, Done's channel
 	// wakeup is a binary semaphore, locked whenever no wake-up is pending:
 	// a receiver that finds nothing sets waiting and blocks on Lock; wake
 	// clears waiting and unlocks it. (A sync.Mutex may be unlocked by
@@ -112,7 +110,10 @@ func (w *WebSocket) CloseStatus() StatusCode {
 func (w *WebSocket) CloseStatusDescription() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.closeReason
+	if w.end == nil {
+		return ""
+	}
+	return w.end.reason
 }
 
 // Done returns a channel that is closed when the state becomes final
@@ -126,13 +127,14 @@ func (w *WebSocket) Done() <-chan struct{} {
 // doneLocked returns the done channel, made on first use so that idle
 // sessions nobody waits on do not carry one; mu must be held.
 func (w *WebSocket) doneLocked() chan struct{} {
-	if w.done == nil {
-		w.done = make(chan struct{})
+	e := w.ending()
+	if e.done == nil {
+		e.done = make(chan struct{})
 		if w.state.Final() {
-			close(w.done)
+			close(e.done)
 		}
 	}
-	return w.done
+	return e.done
 }
 
 // setFinal moves to a final state; mu must be held.
@@ -141,8 +143,8 @@ func (w *WebSocket) setFinal(s State) {
 		return
 	}
 	w.state = s
-	if w.done != nil {
-		close(w.done)
+	if w.end != nil && w.end.done != nil {
+		close(w.end.done)
 	}
 }
 
@@ -161,9 +163,7 @@ func (w *WebSocket) Abort() {
 	w.mu.Lock()
 	if !w.state.Final() {
 		w.setFinal(StateAborted)
-		if w.endErr == nil {
-			w.endErr = ErrAborted
-		}
+		w.setEndErr(ErrAborted)
 	}
 	w.ended = true
 	w.wake()
