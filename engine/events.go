@@ -45,15 +45,21 @@ var ErrSendQueueFull = errors.New("engine: send queue full")
 // event loop (call them from callbacks).
 type Conn struct {
 	c          *connection
-	h          EventHandler
 	asm        *bytebufferpool.ByteBuffer // loop: a fragmented message being joined
 	peerClosed bool                       // loop
 	// protocol is 1 + the index of the negotiated subprotocol in
 	// Config.Upgrade.Subprotocols, 0 for none.
 	protocol uint16
+	// handler is the index of the connection's EventHandler in the
+	// server's list of them (an index, not the interface: 14 bytes less
+	// per connection).
+	handler  uint16
 	endErr   *conn.CloseError // loop: why it ended
 	userData any
 }
+
+// h returns the connection's EventHandler.
+func (e *Conn) h() EventHandler { return e.c.srv.eventHandlers[e.handler] }
 
 // Request returns the handshake request during OnOpen, and nil afterwards:
 // the request is not kept for the connection's lifetime, so an idle
@@ -173,7 +179,7 @@ func (e *Conn) Abort() { e.c.Abort() }
 // Loop only.
 func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	if whole {
-		e.h.OnMessage(e, t, chunk)
+		e.h().OnMessage(e, t, chunk)
 		return
 	}
 	if e.asm == nil {
@@ -185,7 +191,7 @@ func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	}
 	asm := e.asm
 	e.asm = nil
-	e.h.OnMessage(e, t, asm.B) // a panic leaves asm to the garbage collector
+	e.h().OnMessage(e, t, asm.B) // a panic leaves asm to the garbage collector
 	e.c.srv.pool.Put(asm)
 }
 
@@ -251,5 +257,5 @@ func (e *Conn) gone() {
 	if err == nil {
 		err = &conn.CloseError{Code: conn.StatusAbnormalClosure, Reason: "connection closed without a close handshake"}
 	}
-	e.call(func() { e.h.OnClose(e, err) })
+	e.call(func() { e.h().OnClose(e, err) })
 }

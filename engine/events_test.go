@@ -2,10 +2,13 @@ package engine_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -400,3 +403,23 @@ func (h *apiEventFuncs) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) 
 }
 
 func (h *apiEventFuncs) OnClose(*engine.Conn, error) {}
+
+// TestHandleEventsLimit: connections name their EventHandler by a 16-bit
+// index, so a server takes at most 65,535 HandleEvents calls; one more is
+// a configuration error that Start reports.
+func TestHandleEventsLimit(t *testing.T) {
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
+	h := icEventEcho{closed: make(chan icCloseInfo, 1)}
+	for i := range 65535 {
+		srv.HandleEvents("/"+strconv.Itoa(i), h)
+	}
+	srv.HandleEvents("/one-more", h)
+	err := srv.Start()
+	if err == nil {
+		_ = srv.Shutdown(context.Background())
+		t.Fatal("Start accepted 65,536 event routes")
+	}
+	if !strings.Contains(err.Error(), "HandleEvents") {
+		t.Errorf("Start: %v, want the HandleEvents limit", err)
+	}
+}

@@ -55,8 +55,8 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 	switch {
 	case !ok:
 		c.respond(http.StatusNotFound, "not found", keepAlive)
-	case rt.events != nil:
-		c.acceptEvents(req, rt.events)
+	case rt.events > 0:
+		c.acceptEvents(req, rt.events-1)
 	default:
 		c.phase = phaseHandler
 		ctx := c.newContext(req, body)
@@ -92,8 +92,9 @@ func (c *connection) respond(status int, body string, keepAlive bool) {
 
 // acceptEvents completes a handshake for an event route on the loop. req
 // refers to the loop's input buffer: the origin check and OnOpen see it
-// there, and Conn.Request clones it only if OnOpen asks for it.
-func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
+// there, and Conn.Request clones it only if OnOpen asks for it. handler is
+// the index of the route's EventHandler in srv.eventHandlers.
+func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 	if !upgrade.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
 		c.queueLocal(upgrade.AppendResponse(nil, http.StatusUpgradeRequired, hdr, []byte("websocket endpoint"), false, false), true)
@@ -107,14 +108,14 @@ func (c *connection) acceptEvents(req *upgrade.Request, h EventHandler) {
 	}
 	c.queueResponse(&a)
 	c.setCompression(&a)
-	c.events = &Conn{c: c, h: h}
+	c.events = &Conn{c: c, handler: uint16(handler)}
 	if a.Protocol != "" {
 		c.events.protocol = uint16(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
 	c.startWS(c.srv.coarseNow())
 	e := c.events
 	c.srv.opening.add(c, req)
-	e.call(func() { h.OnOpen(e) })
+	e.call(func() { e.h().OnOpen(e) })
 	c.srv.opening.remove(c)
 }
 

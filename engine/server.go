@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,10 @@ type Server struct {
 	cfg    Config
 	cfgErr error
 	routes map[string]route
-	pool   bytebufferpool.Pool
+	// eventHandlers are the EventHandlers of HandleEvents, which event
+	// connections name by index.
+	eventHandlers []EventHandler
+	pool          bytebufferpool.Pool
 	// reqs holds the requests handshakes are parsed into without copying
 	// (upgrade.ParseRequestNoCopy), one per loop in use.
 	reqs  sync.Pool
@@ -59,7 +63,7 @@ type Server struct {
 // route is what a path serves: a blocking handler or an event handler.
 type route struct {
 	fn     upgrade.HandlerFunc
-	events EventHandler
+	events int // 1 + the EventHandler's index in eventHandlers, 0 for none
 }
 
 // New returns a Server for cfg. Invalid configuration is reported by
@@ -96,7 +100,12 @@ func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
 // connection's events. Other requests for path get 426 Upgrade Required.
 // It must be called before the server starts.
 func (s *Server) HandleEvents(path string, h EventHandler) {
-	s.routes[path] = route{events: h}
+	if len(s.eventHandlers) == math.MaxUint16 {
+		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d HandleEvents calls", math.MaxUint16))
+		return
+	}
+	s.eventHandlers = append(s.eventHandlers, h)
+	s.routes[path] = route{events: len(s.eventHandlers)}
 }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown. It
