@@ -39,6 +39,7 @@ const (
 	handoffMask  uint32 = 3
 	drainWatched uint32 = 4
 	corkedSend   uint32 = 8
+	corkSeen     uint32 = 16
 )
 
 // handOff records a handler's hand-off; the previous one has been taken.
@@ -72,15 +73,31 @@ func (s *signals) cork() {
 	}
 }
 
-// uncork clears what cork recorded: the outbox is being flushed.
+// uncork clears what cork and corkedTooLong recorded: the outbox is being
+// flushed.
 func (s *signals) uncork() {
-	if s.v.Load()&corkedSend != 0 {
-		s.v.And(^corkedSend)
+	if s.v.Load()&(corkedSend|corkSeen) != 0 {
+		s.v.And(^(corkedSend | corkSeen))
 	}
 }
 
-// corked reports whether a send waits for its receiver's batch.
-func (s *signals) corked() bool { return s.v.Load()&corkedSend != 0 }
+// corkedTooLong is the ticker's check, at each scan, of a send waiting for
+// its receiver's batch: it reports whether the send has waited since the
+// previous scan at least (no flush came between), and otherwise marks a
+// waiting send as seen by this scan. A receiver working through batches
+// is thus never flushed early, and one that stalls is flushed within two
+// scans.
+func (s *signals) corkedTooLong() bool {
+	switch v := s.v.Load(); {
+	case v&corkedSend == 0:
+		return false
+	case v&corkSeen != 0:
+		return true
+	default:
+		s.v.Or(corkSeen)
+		return false
+	}
+}
 
 // connection is the per-connection state. Fields marked "loop" are touched
 // only on the connection's event loop; the outbox and the atomics are

@@ -315,9 +315,7 @@ func (s *Server) tick() time.Duration {
 				_ = c.gc.Wake(nil)
 			} else if i := c.idleCheck.Load(); i != 0 && now.reached(i) {
 				_ = c.gc.Wake(nil)
-			} else if c.signals.corked() {
-				// A send has waited for its receiver's batch since at most
-				// one scan ago: it waits no longer.
+			} else if c.signals.corkedTooLong() {
 				c.wakeLoop()
 			}
 			if c.z != nil {
