@@ -27,6 +27,14 @@ func (w *WebSocket) endErr() error {
 	return w.end.err
 }
 
+// receiveFailure returns the *CloseError with which the receiving side
+// failed the connection (rfailed is set). Receiving goroutine only.
+func (w *WebSocket) receiveFailure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.end.err
+}
+
 // setEndErr records err as why the stream ended unless a reason is already
 // recorded; mu must be held.
 func (w *WebSocket) setEndErr(err error) {

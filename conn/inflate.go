@@ -77,7 +77,7 @@ func (w *WebSocket) failReceive(err error) error {
 	w.ending().err = cerr
 	w.setFinal(StateAborted)
 	w.mu.Unlock()
-	w.rfailed = cerr
+	w.rfailed = true
 	_ = w.t.WriteClose(code, reason, true)
 	return cerr
 }

@@ -24,8 +24,8 @@ func (w *WebSocket) Receive() (Message, error) {
 	if w.rtype != 0 {
 		return Message{}, ErrMessageInProgress
 	}
-	if w.rfailed != nil {
-		return Message{}, w.rfailed
+	if w.rfailed {
+		return Message{}, w.receiveFailure()
 	}
 	if w.asm != nil {
 		w.dropAssembly()
@@ -95,8 +95,8 @@ func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
 		w.t.Config().Pool.Put(w.asm)
 		w.asm = nil
 	}
-	if w.rfailed != nil {
-		return ReceiveResult{}, w.rfailed
+	if w.rfailed {
+		return ReceiveResult{}, w.receiveFailure()
 	}
 	if w.rpart == nil {
 		t, fin, p, err := w.nextRecord()

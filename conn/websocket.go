@@ -54,6 +54,9 @@ type WebSocket struct {
 	// rdeflated: the record nextRecord returned belongs to a compressed
 	// message.
 	rdeflated bool
+	// rfailed: the receiving side failed the connection (the error is
+	// end.err).
+	rfailed bool
 
 	// batching holds corked, set while the receiver holds received
 	// messages it has not processed (sends are then batched until it has),
@@ -65,8 +68,6 @@ type WebSocket struct {
 	roff  int                        // next record in rbuf
 	rpart []byte                     // rest of a record partly returned by ReceiveFrame
 	asm   *bytebufferpool.ByteBuffer
-	// rfailed: the receiving side failed the connection.
-	rfailed error
 	// z inflates compressed messages; set by Peer.SetInflater, nil when
 	// permessage-deflate was not negotiated.
 	z *inflation
