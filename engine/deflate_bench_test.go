@@ -36,6 +36,10 @@ func dbServer(tb testing.TB, z upgrade.Compression, idleRelease time.Duration) *
 	cfg.Upgrade.Compression.IdleRelease = idleRelease
 	srv := engine.New(cfg)
 	srv.HandleFunc("/block", ebEcho)
+	srv.HandleFunc("/block-request", func(ctx *upgrade.Context) {
+		_ = ctx.Header("Host") // the Context parses and keeps the request
+		ebEcho(ctx)
+	})
 	srv.HandleEvents("/event", ebEvents{})
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,24 +79,35 @@ func idInUse() (heap, stack uint64) {
 
 // BenchmarkIdleMemory reports the Go memory (heap and stacks in use, after
 // a GC) that each idle open WebSocket holds, for both APIs: right after the
-// handshake, and after one echoed message (the "after-echo" rows: the
-// blocking API's session goroutine has then also run its send path). The
-// kernel's socket buffers are not included.
+// handshake, and after one echoed message (the "-after-echo" rows: the
+// blocking API's session goroutine has then also run its send path), and
+// for a blocking handler that reads a request header before upgrading (the
+// "block-request" row: its Context then keeps the parsed request). The
+// kernel's socket buffers are not included. Run one row per process
+// (-bench 'BenchmarkIdleMemory/block$'): a later blocking row reuses the
+// descriptors (and 2 KiB stacks) of the goroutines an earlier row ended,
+// which the runtime keeps for new goroutines, so it would count less.
 func BenchmarkIdleMemory(b *testing.B) {
 	const conns = 2000
 	srv := ebServer(b)
 	addr := srv.Addr().(*net.TCPAddr)
-	for _, name := range []string{"event", "block", "event/after-echo", "block/after-echo"} {
-		api, echo := name, false
-		if i := strings.IndexByte(name, '/'); i >= 0 {
-			api, echo = name[:i], true
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, row := range []struct {
+		name, path string
+		echo       bool
+	}{
+		{"event", "/event", false},
+		{"block", "/block", false},
+		{"block-request", "/block-request", false},
+		{"event-after-echo", "/event", true},
+		{"block-after-echo", "/block", true},
+	} {
+		path, echo := row.path, row.echo
+		b.Run(row.name, func(b *testing.B) {
 			for b.Loop() {
 				heap0, stack0 := idInUse()
 				fds := make([]int, 0, conns)
 				for range conns {
-					fd := idDial(b, addr, "/"+api)
+					fd := idDial(b, addr, path)
 					if echo {
 						idEcho(b, fd)
 					}
