@@ -159,11 +159,7 @@ func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
 			t &^= recDeflated
 			w.roff = next
 			// Replies to this message wait for the rest of the batch.
-			if next < len(w.rbuf.B) {
-				w.batching.Or(corked)
-			} else {
-				w.batching.And(^uint32(corked))
-			}
+			w.setCorked(next < len(w.rbuf.B))
 			return t, fin, p, nil
 		}
 		if err := w.takeBatch(); err != nil {

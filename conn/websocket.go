@@ -79,6 +79,18 @@ const (
 	unflushed             // a send made while corked waits for the batch's end
 )
 
+// setCorked records whether the receiver holds received messages it has
+// not processed yet. Only a change costs an atomic read-modify-write: the
+// receiver calls it for every record. Receiving goroutine only.
+func (w *WebSocket) setCorked(on bool) {
+	switch v := w.batching.Load(); {
+	case on && v&corked == 0:
+		w.batching.Or(corked)
+	case !on && v&corked != 0:
+		w.batching.And(^uint32(corked))
+	}
+}
+
 // New returns a WebSocket in StateOpen that sends through t, and the Peer
 // through which the engine's event loop reports what arrives; t.Config()
 // gives its limits and buffers. It is meant for engine implementations.
