@@ -167,6 +167,10 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("engine: Config.%s must not be negative", f.name)
 		}
 	}
+	if c.MaxHandshakeBytes > math.MaxInt32 {
+		// upgrade.Context keeps the head's length in 32 bits.
+		return c, fmt.Errorf("engine: Config.MaxHandshakeBytes must be at most %d", math.MaxInt32)
+	}
 	for _, f := range []struct {
 		name string
 		d    time.Duration
