@@ -14,7 +14,22 @@ import (
 // buffer; a frame that has not fully arrived is consumed as far as it goes
 // (data frames) or waited for (control frames, at most 125 bytes), so gnet
 // never has to buffer more than one partial control frame.
+//
+// Between messages there is no parser state to keep, and an idle
+// connection keeps none: the state of a message in progress lives in msg,
+// taken from the server's pool only while a frame or a fragmented message
+// spans reads.
 type reader struct {
+	msg  *messageState // nil between messages
+	done bool          // input is over: peer closed or the connection failed
+	// leftover is the bytes left in gnet's buffer after the last
+	// OnTraffic: more than that in the next one means new bytes arrived.
+	leftover int32
+}
+
+// messageState is the parser's state inside a message: the frame being
+// read and the message it belongs to.
+type messageState struct {
 	remaining int64
 	msgLen    int64
 	mask      [4]byte
@@ -25,10 +40,29 @@ type reader struct {
 	msgType   conn.MessageType // type of the message in progress, 0 between messages
 	deflated  bool             // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
-	done      bool // input is over: peer closed or the connection failed
-	// leftover is the bytes left in gnet's buffer after the last
-	// OnTraffic: more than that in the next one means new bytes arrived.
-	leftover int32
+}
+
+// idle reports whether st is between messages: nothing to keep.
+func (st *messageState) idle() bool { return !st.inFrame && st.msgType == 0 }
+
+// keep stores st, the state readFrames worked on, for the next read: in
+// a pooled messageState when a message is in progress, nowhere (giving
+// back the one held) between messages. Loop only.
+func (c *connection) keep(st *messageState) {
+	r := &c.reader
+	switch {
+	case !st.idle() && !r.done:
+		if r.msg == nil {
+			r.msg, _ = c.srv.messages.Get().(*messageState)
+			if r.msg == nil {
+				r.msg = new(messageState)
+			}
+		}
+		*r.msg = *st
+	case r.msg != nil:
+		c.srv.messages.Put(r.msg)
+		r.msg = nil
+	}
 }
 
 // errTooBig is the failure for a message over MaxMessageSize.
@@ -38,9 +72,14 @@ var errTooBig = &codec.Error{Code: ws.StatusMessageTooBig, Reason: "message too 
 // consumed. Only consumed bytes are unmasked, so bytes left for the next
 // call are untouched. Loop only.
 func (c *connection) readFrames(data []byte) int {
-	r := &c.reader
+	var st messageState
+	if c.reader.msg != nil {
+		st = *c.reader.msg
+	}
+	defer c.keep(&st)
+	r := &st
 	off := 0
-	for !r.done {
+	for !c.reader.done {
 		if !r.inFrame {
 			h, n, err := codec.ParseHeader(data[off:])
 			if err != nil {
@@ -135,7 +174,7 @@ func (c *connection) readFrames(data []byte) int {
 		}
 		c.deliver(t, msgDone, chunk, r.whole && msgDone)
 	}
-	if r.done {
+	if c.reader.done {
 		return len(data)
 	}
 	return off

@@ -32,8 +32,12 @@ type Server struct {
 	pool          bytebufferpool.Pool
 	// reqs holds the requests handshakes are parsed into without copying
 	// (upgrade.ParseRequestNoCopy), one per loop in use.
-	reqs  sync.Pool
-	flate *codec.Flate // permessage-deflate compressors, nil when disabled
+	reqs sync.Pool
+	// messages holds the parser states of messages in progress
+	// (*messageState), which a connection holds only while a message
+	// spans reads.
+	messages sync.Pool
+	flate    *codec.Flate // permessage-deflate compressors, nil when disabled
 	// heldCompressors counts the connections holding a compressor between
 	// or within messages (context takeover, or a fragmented message).
 	heldCompressors atomic.Int64
