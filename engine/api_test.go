@@ -717,6 +717,60 @@ func TestAPIWriteTimeout(t *testing.T) {
 	apiDone(t, done, "the handler")
 }
 
+// TestAPISendWaitsForRoom: a handler sending to a client that reads late
+// waits at MaxUnsentBytes, and is woken when the client reads, not by its
+// WriteTimeout: every message arrives, in order, and no Send fails.
+func TestAPISendWaitsForRoom(t *testing.T) {
+	const (
+		unsentLimit = 64 << 10
+		msgSize     = 16 << 10
+		count       = 256 // 4 MiB: far more than the limit and a 4 KiB receive buffer hold
+	)
+	type result struct {
+		err     error
+		waited  bool
+		elapsed time.Duration
+	}
+	res := make(chan result, 1)
+	s, done := apiServe(t, engine.Config{MaxUnsentBytes: unsentLimit, WriteTimeout: 10 * time.Second},
+		func(_ *upgrade.Context, w *conn.WebSocket) {
+			start := time.Now()
+			var r result
+			for i := range count {
+				msg := bytes.Repeat([]byte{byte(i)}, msgSize)
+				before := time.Now()
+				if r.err = w.SendBinary(msg); r.err != nil {
+					break
+				}
+				r.waited = r.waited || time.Since(before) > 100*time.Millisecond
+			}
+			r.elapsed = time.Since(start)
+			res <- r
+			w.Close(conn.StatusNormalClosure, "")
+		})
+	r := apiDialRaw(t, s.addr, apiPath, 4096)
+	time.Sleep(300 * time.Millisecond) // read nothing: the handler fills the queue and waits
+	for i := range count {
+		f := r.read(t)
+		if f.Header.OpCode != ws.OpBinary || !bytes.Equal(f.Payload, bytes.Repeat([]byte{byte(i)}, msgSize)) {
+			t.Fatalf("message %d: op %v, %d bytes, want %d bytes of %d", i, f.Header.OpCode, len(f.Payload), msgSize, i)
+		}
+	}
+	got := icRecv(t, res, icTimeout, "the handler's sends")
+	if got.err != nil {
+		t.Fatalf("Send: %v", got.err)
+	}
+	if !got.waited {
+		t.Error("no Send waited for room: the test did not fill the queue")
+	}
+	if code := r.readClose(t).code; code != conn.StatusNormalClosure {
+		t.Errorf("close %d, want 1000", code)
+	}
+	r.writeClose(t, conn.StatusNormalClosure, "")
+	apiDone(t, done, "the handler")
+	t.Logf("%d MiB sent in %v through a %d KiB queue", count*msgSize>>20, got.elapsed, unsentLimit>>10)
+}
+
 // TestAPIUnreadLimit: a handler that never calls Receive while the client
 // floods: past MaxUnreadBytes the server fails the connection with 1008,
 // and the handler then gets the queued messages and a *CloseError 1008.

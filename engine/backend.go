@@ -30,7 +30,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 		// the event loop; the Inflater is its from now on.
 		peer.SetInflater(&c.z.infl, c.srv.cfg.MaxMessageSize)
 	}
-	c.peer = peer
+	c.user = peer
 	o.scheduled = true
 	o.mu.Unlock()
 	c.signals.handOff(handoffUpgraded)

@@ -11,6 +11,10 @@ import (
 	"github.com/volley-ws/volley/upgrade"
 )
 
+// MaxSubprotocols is the most entries Config.Upgrade.Subprotocols may
+// have: a connection names its subprotocol by a one-byte index.
+const MaxSubprotocols = 255
+
 // Config configures a Server. The zero value is valid: every zero field
 // means the default documented on it.
 type Config struct {
@@ -66,7 +70,8 @@ type Config struct {
 
 	// Upgrade configures subprotocols, the origin check and
 	// permessage-deflate compression (off unless Upgrade.Compression.Enabled)
-	// for every WebSocket route.
+	// for every WebSocket route. Upgrade.Subprotocols may list at most
+	// MaxSubprotocols entries.
 	Upgrade upgrade.Options
 
 	// Logger receives handler panics and engine errors. Default
@@ -128,8 +133,8 @@ func (c Config) withDefaults() (Config, error) {
 	// A copy, so that a connection can name its subprotocol by index
 	// (Conn.Subprotocol) whatever the caller does with its slice.
 	c.Upgrade.Subprotocols = slices.Clone(c.Upgrade.Subprotocols)
-	if len(c.Upgrade.Subprotocols) > math.MaxUint16-1 {
-		return c, fmt.Errorf("engine: Config.Upgrade.Subprotocols has more than %d entries", math.MaxUint16-1)
+	if len(c.Upgrade.Subprotocols) > MaxSubprotocols {
+		return c, fmt.Errorf("engine: Config.Upgrade.Subprotocols has more than %d entries", MaxSubprotocols)
 	}
 	z := &c.Upgrade.Compression
 	def(&z.Level, 1)

@@ -40,6 +40,7 @@ const (
 	drainWatched uint32 = 4
 	corkedSend   uint32 = 8
 	corkSeen     uint32 = 16
+	roomAwaited  uint32 = 32
 )
 
 // handOff records a handler's hand-off; the previous one has been taken.
@@ -61,6 +62,21 @@ func (s *signals) setDraining(on bool) (was bool) {
 	}
 	return s.v.And(^drainWatched)&drainWatched != 0
 }
+
+// setRoomWanted sets whether a sender waits for room (the connection's
+// out.mu held) and returns the previous value.
+func (s *signals) setRoomWanted(on bool) (was bool) {
+	if on {
+		return s.v.Or(roomAwaited)&roomAwaited != 0
+	}
+	if s.v.Load()&roomAwaited == 0 {
+		return false
+	}
+	return s.v.And(^roomAwaited)&roomAwaited != 0
+}
+
+// roomWanted reports whether a sender waits for room.
+func (s *signals) roomWanted() bool { return s.v.Load()&roomAwaited != 0 }
 
 // draining reports whether the connection is in the drain set.
 func (s *signals) draining() bool { return s.v.Load()&drainWatched != 0 }
@@ -102,22 +118,34 @@ func (s *signals) corkedTooLong() bool {
 // connection is the per-connection state. Fields marked "loop" are touched
 // only on the connection's event loop; the outbox and the atomics are
 // shared with other goroutines.
+//
+// It is 128 bytes, one allocation for both APIs: an event API connection
+// is its own Conn (type Conn connection), and the state only a few
+// connections need at a time (a message spanning reads, a sender waiting
+// for room, why an event connection ended, OnOpen's request) is kept
+// elsewhere while they need it. TestConnectionSize holds the size.
 type connection struct {
-	srv    *Server
-	gc     gnet.Conn
-	events *Conn
-	peer   conn.Peer
+	srv *Server
+	gc  gnet.Conn
+	// user is, for the event API, the application's value (SetUserData);
+	// for the blocking API, the conn.Peer of the WebSocket, set once by the
+	// handler's Upgrade before the hand-off to the loop.
+	user any
 	// z is the permessage-deflate state, nil when not negotiated. Set
 	// once, under srv.mu, before the connection enters WebSocket mode.
 	z *compression
 	// prev and next link the server's registry of open connections;
 	// guarded by srv.mu.
 	prev, next *connection
-
-	// Loop-owned state.
-	reader reader // frame parser state
+	// msg is the parser's state inside a message (loop): nil between
+	// messages, and while a frame header is incomplete.
+	msg *messageState
 
 	out outbox
+	// leftover is the bytes left in gnet's buffer after the last
+	// OnTraffic: more than that in the next one means new bytes arrived.
+	// Loop only.
+	leftover int32
 	// due is the coarse time at which the loop must look at the connection
 	// (a handshake, close or linger deadline), 0 for none. Set by the loop
 	// and by senders; read by the ticker.
@@ -126,27 +154,41 @@ type connection struct {
 	// close), 0 when idle checks are off. Set by the loop, read by the ticker.
 	idleCheck atomicMoment
 	lastRead  moment // loop: the last received bytes
-
-	fd int32 // the socket, for direct writes under out.wmu
-	// signals holds the hand-off of a blocking handler, the drain mark and
-	// the cork of a send waiting for its receiver's batch (which the
-	// ticker flushes if the receiver takes too long).
+	// signals holds the hand-off of a blocking handler, the drain mark, the
+	// cork of a send waiting for its receiver's batch (which the ticker
+	// flushes if the receiver takes too long) and whether a sender waits
+	// for room.
 	signals signals
-
-	// Loop-owned flags.
-	phase phase
-	flags loopFlags
+	// handler is, for the event API, 1 + the index of the connection's
+	// EventHandler in srv.eventHandlers (an index, not the interface: 14
+	// bytes less); 0 for the blocking API. Set by the loop before the
+	// connection enters WebSocket mode.
+	handler uint16
+	// protocol is 1 + the index of the negotiated subprotocol in
+	// Config.Upgrade.Subprotocols, 0 for none (event API).
+	protocol uint8
+	flags    loopFlags // loop: the phase and the loop's flags
 }
 
-// loopFlags are a connection's loop-owned flags.
+// loopFlags are a connection's loop-owned flags, with its phase in the
+// two low bits.
 type loopFlags uint8
 
 const (
-	pinged       loopFlags = 1 << iota // a keep-alive ping is outstanding
-	shutdownSent                       // the shutdown close was sent
-	halfClosed                         // our side of the TCP connection is shut down
-	inFlush                            // flush holds out.wmu
+	phaseMask    loopFlags = 3
+	pinged       loopFlags = 1 << (iota + 1) // a keep-alive ping is outstanding
+	shutdownSent                             // the shutdown close was sent
+	halfClosed                               // our side of the TCP connection is shut down
+	inFlush                                  // flush holds out.wmu
+	readDone                                 // input is over: the peer closed or the connection failed
+	peerClosed                               // event API: the peer's close frame arrived
 )
+
+// phase returns the connection's phase.
+func (f loopFlags) phase() phase { return phase(f & phaseMask) }
+
+// setPhase moves the connection to phase p.
+func (f *loopFlags) setPhase(p phase) { *f = *f&^phaseMask | loopFlags(p) }
 
 func (f loopFlags) has(x loopFlags) bool { return f&x != 0 }
 
@@ -156,6 +198,24 @@ func (f *loopFlags) set(x loopFlags, on bool) {
 	} else {
 		*f &^= x
 	}
+}
+
+// isEvent reports whether the connection is served through an
+// EventHandler. Loop, or any goroutine once the connection is in WebSocket
+// mode.
+func (c *connection) isEvent() bool { return c.handler != 0 }
+
+// events returns the connection as the event API's Conn: they are one.
+func (c *connection) events() *Conn { return (*Conn)(c) }
+
+// peer returns the blocking API's WebSocket side, or the zero Peer for an
+// event connection or before the upgrade.
+func (c *connection) peer() conn.Peer {
+	if c.isEvent() {
+		return conn.Peer{}
+	}
+	p, _ := c.user.(conn.Peer)
+	return p
 }
 
 // --- conn.Transport, for the blocking API ---
@@ -222,7 +282,7 @@ func (c *connection) waitRoom() error {
 			timer, expired = deadline(c.srv.cfg.WriteTimeout)
 			defer timer.Stop()
 		}
-		room := o.waitRoom()
+		room := c.roomWait()
 		o.mu.Unlock()
 		c.srv.watchDrain(c)
 		select {
@@ -249,7 +309,7 @@ func (c *connection) WriteClose(code conn.StatusCode, reason string, thenClose b
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
-	o.appendClose(&c.srv.pool, code, reason, thenClose)
+	c.appendClose(code, reason, thenClose)
 	if !thenClose {
 		c.setDue(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
 	}
@@ -267,7 +327,7 @@ func (c *connection) Abort() {
 		c.srv.pool.Put(o.buf)
 		o.buf = nil
 	}
-	o.signalRoom()
+	c.signalRoom()
 	o.mu.Unlock()
 	if !dead {
 		_ = c.gc.Close()
@@ -276,8 +336,8 @@ func (c *connection) Abort() {
 
 // abortWith aborts the WebSocket (or event connection) because of err.
 func (c *connection) abortWith(err error) {
-	if c.peer.WebSocket() != nil {
-		c.peer.Fail(err)
+	if c.peer().WebSocket() != nil {
+		c.peer().Fail(err)
 	}
 	c.Abort()
 }
@@ -359,9 +419,9 @@ func (c *connection) flush() (closeNow bool) {
 	o.mu.Lock()
 	o.gnetPending = int32(min(pending, math.MaxInt32))
 	if o.unsent() < c.srv.cfg.MaxUnsentBytes {
-		o.signalRoom()
+		c.signalRoom()
 	}
-	waiting := o.room != nil
+	waiting := c.roomWanted()
 	o.mu.Unlock()
 	if pending > 0 && (closeAfter || waiting) {
 		c.srv.watchDrain(c)
@@ -379,7 +439,7 @@ func (c *connection) beginClosing() {
 		return
 	}
 	c.flags.set(halfClosed, true)
-	c.phase = phaseClosing
+	c.flags.setPhase(phaseClosing)
 	c.idleCheck.Store(0)
 	_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
 	c.due.Store(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))

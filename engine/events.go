@@ -6,7 +6,6 @@ import (
 	"unsafe"
 
 	"github.com/gobwas/ws"
-	"github.com/valyala/bytebufferpool"
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
@@ -43,23 +42,16 @@ var ErrSendQueueFull = errors.New("engine: send queue full")
 // it returns); called from a callback, what they queue is written with one
 // syscall when the loop iteration ends. The other methods belong to the
 // event loop (call them from callbacks).
-type Conn struct {
-	c          *connection
-	asm        *bytebufferpool.ByteBuffer // loop: a fragmented message being joined
-	peerClosed bool                       // loop
-	// protocol is 1 + the index of the negotiated subprotocol in
-	// Config.Upgrade.Subprotocols, 0 for none.
-	protocol uint16
-	// handler is the index of the connection's EventHandler in the
-	// server's list of them (an index, not the interface: 14 bytes less
-	// per connection).
-	handler  uint16
-	endErr   *conn.CloseError // loop: why it ended
-	userData any
-}
+//
+// A Conn is the engine's connection state itself, not a separate object:
+// an idle event connection costs one 128-byte allocation besides gnet's.
+type Conn connection
+
+// c returns the connection e is.
+func (e *Conn) c() *connection { return (*connection)(e) }
 
 // h returns the connection's EventHandler.
-func (e *Conn) h() EventHandler { return e.c.srv.eventHandlers[e.handler] }
+func (e *Conn) h() EventHandler { return e.srv.eventHandlers[e.handler-1] }
 
 // Request returns the handshake request during OnOpen, and nil afterwards:
 // the request is not kept for the connection's lifetime, so an idle
@@ -67,25 +59,25 @@ func (e *Conn) h() EventHandler { return e.c.srv.eventHandlers[e.handler] }
 // loop's input buffer; the first call during OnOpen makes a copy that owns
 // its memory, so the request and its strings may be kept (for example in
 // SetUserData), and an OnOpen that never asks costs no copy. Loop only.
-func (e *Conn) Request() *upgrade.Request { return e.c.srv.opening.request(e.c) }
+func (e *Conn) Request() *upgrade.Request { return e.srv.opening.request(e.c()) }
 
 // Subprotocol returns the negotiated subprotocol, or "".
 func (e *Conn) Subprotocol() string {
 	if e.protocol == 0 {
 		return ""
 	}
-	return e.c.srv.cfg.Upgrade.Subprotocols[e.protocol-1]
+	return e.srv.cfg.Upgrade.Subprotocols[e.protocol-1]
 }
 
 // RemoteAddr returns the peer's address.
-func (e *Conn) RemoteAddr() net.Addr { return e.c.gc.RemoteAddr() }
+func (e *Conn) RemoteAddr() net.Addr { return e.gc.RemoteAddr() }
 
 // SetUserData attaches a value of the application's to the connection.
 // Loop only.
-func (e *Conn) SetUserData(v any) { e.userData = v }
+func (e *Conn) SetUserData(v any) { e.user = v }
 
 // UserData returns the value set with SetUserData. Loop only.
-func (e *Conn) UserData() any { return e.userData }
+func (e *Conn) UserData() any { return e.user }
 
 // Send queues data as one message of type t (Text or Binary; Text must be
 // valid UTF-8). data is copied before Send returns. It returns
@@ -101,7 +93,7 @@ func (e *Conn) Send(t conn.MessageType, data []byte) error {
 	if t == conn.Text && !codec.ValidUTF8(data) {
 		return conn.ErrInvalidUTF8
 	}
-	if z := e.c.z; z != nil {
+	if z := e.z; z != nil {
 		return e.sendCompressed(z, t, data)
 	}
 	return e.queue(opcode(t, true), 0, data, true)
@@ -114,15 +106,15 @@ func (e *Conn) sendCompressed(z *compression, t conn.MessageType, data []byte) e
 	if z.closed {
 		return conn.ErrClosed
 	}
-	if e.c.out.full(e.c.srv.cfg.MaxUnsentBytes) {
+	if e.out.full(e.srv.cfg.MaxUnsentBytes) {
 		return ErrSendQueueFull // before compressing, so nothing is half sent
 	}
-	p, rsv, scratch := z.compress(e.c.srv, true, true, data)
+	p, rsv, scratch := z.compress(e.srv, true, true, data)
 	// No second room check: with context takeover, a compressed message
 	// that is not sent would corrupt the context for the next ones.
 	err := e.queue(opcode(t, true), rsv, p, false)
 	if scratch != nil {
-		e.c.srv.pool.Put(scratch)
+		e.srv.pool.Put(scratch)
 	}
 	return err
 }
@@ -130,7 +122,7 @@ func (e *Conn) sendCompressed(z *compression, t conn.MessageType, data []byte) e
 // queue appends one whole-message frame unless the connection is closed or,
 // when checkRoom, its unsent bytes are over the limit.
 func (e *Conn) queue(op ws.OpCode, rsv byte, payload []byte, checkRoom bool) error {
-	c := e.c
+	c := e.c()
 	o := &c.out
 	o.mu.Lock()
 	if o.closeQueued || o.dead {
@@ -154,7 +146,7 @@ func (e *Conn) SendText(s string) error {
 // Unsent returns the bytes queued for the connection and not yet written
 // to its socket. Safe from any goroutine.
 func (e *Conn) Unsent() int {
-	o := &e.c.out
+	o := &e.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.unsent()
@@ -167,32 +159,32 @@ func (e *Conn) Close(code conn.StatusCode, reason string) error {
 	if !code.Sendable() && code != conn.StatusNoStatusReceived {
 		return conn.ErrInvalidStatusCode
 	}
-	return e.c.WriteClose(code, reason, false)
+	return e.c().WriteClose(code, reason, false)
 }
 
 // Abort closes the TCP connection at once. OnClose follows. Safe from any
 // goroutine.
-func (e *Conn) Abort() { e.c.Abort() }
+func (e *Conn) Abort() { e.c().Abort() }
 
-// deliver joins fragments and calls OnMessage. A panic in OnMessage is
-// recovered once per batch of frames by readEventFrames, not per message.
-// Loop only.
-func (e *Conn) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
+// deliver joins fragments, in r.asm, and calls OnMessage. A panic in
+// OnMessage is recovered once per batch of frames by readEventFrames, not
+// per message. Loop only.
+func (e *Conn) deliver(r *messageState, t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	if whole {
 		e.h().OnMessage(e, t, chunk)
 		return
 	}
-	if e.asm == nil {
-		e.asm = e.c.srv.pool.Get()
+	if r.asm == nil {
+		r.asm = e.srv.pool.Get()
 	}
-	e.asm.B = append(e.asm.B, chunk...)
+	r.asm.B = append(r.asm.B, chunk...)
 	if !fin {
 		return
 	}
-	asm := e.asm
-	e.asm = nil
+	asm := r.asm
+	r.asm = nil
 	e.h().OnMessage(e, t, asm.B) // a panic leaves asm to the garbage collector
-	e.c.srv.pool.Put(asm)
+	e.srv.pool.Put(asm)
 }
 
 // readEventFrames is readFrames for the event API, with the recovery of a
@@ -215,8 +207,8 @@ var errInternal = &codec.Error{Code: ws.StatusInternalServerError, Reason: "inte
 func (e *Conn) call(fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.c.srv.logPanic(v, e.c.gc.RemoteAddr())
-			e.c.fail(errInternal)
+			e.srv.logPanic(v, e.gc.RemoteAddr())
+			e.c().fail(errInternal)
 		}
 	}()
 	fn()
@@ -225,36 +217,26 @@ func (e *Conn) call(fn func()) {
 // peerClose handles the peer's close frame: answer it (echoing the code)
 // unless we closed first, then close the TCP connection. Loop only.
 func (e *Conn) peerClose(code conn.StatusCode, reason []byte) {
-	e.peerClosed = true
-	if e.endErr == nil {
-		e.endErr = &conn.CloseError{Code: code, Reason: string(reason)}
-	}
-	_ = e.c.WriteClose(code, "", true)
+	e.flags.set(peerClosed, true)
+	e.srv.endings.setFirst(e.c(), &conn.CloseError{Code: code, Reason: string(reason)})
+	_ = e.c().WriteClose(code, "", true)
 }
 
 // failed records the server's failure of the connection. Loop only.
-func (e *Conn) failed(err *conn.CloseError) {
-	if e.endErr == nil {
-		e.endErr = err
-	}
-}
+func (e *Conn) failed(err *conn.CloseError) { e.srv.endings.setFirst(e.c(), err) }
 
 // expire handles a passed close deadline: the peer did not answer our
 // close. Loop only.
 func (e *Conn) expire() {
-	if !e.peerClosed {
-		e.c.Abort()
+	if !e.flags.has(peerClosed) {
+		e.c().Abort()
 	}
 }
 
 // gone calls OnClose. Loop only.
 func (e *Conn) gone() {
-	if e.asm != nil {
-		e.c.srv.pool.Put(e.asm)
-		e.asm = nil
-	}
-	err := e.endErr
-	if err == nil {
+	err, ok := e.srv.endings.take(e.c())
+	if !ok {
 		err = &conn.CloseError{Code: conn.StatusAbnormalClosure, Reason: "connection closed without a close handshake"}
 	}
 	e.call(func() { e.h().OnClose(e, err) })

@@ -18,6 +18,7 @@ import (
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wstest"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -421,5 +422,100 @@ func TestHandleEventsLimit(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "HandleEvents") {
 		t.Errorf("Start: %v, want the HandleEvents limit", err)
+	}
+}
+
+// TestAPIEventSubprotocolLimit: a connection names its subprotocol by a
+// one-byte index, so Config.Upgrade.Subprotocols takes at most
+// MaxSubprotocols entries (one more is a configuration error), and the
+// last of them round-trips through Conn.Subprotocol.
+func TestAPIEventSubprotocolLimit(t *testing.T) {
+	names := make([]string, engine.MaxSubprotocols+1)
+	for i := range names {
+		names[i] = "p" + strconv.Itoa(i)
+	}
+	over := engine.New(engine.Config{Addr: "127.0.0.1:0", Upgrade: upgrade.Options{Subprotocols: names}})
+	over.HandleEvents(icEventsPath, &apiEventFuncs{})
+	if err := over.Start(); err == nil {
+		_ = over.Shutdown(context.Background())
+		t.Fatalf("Start accepted %d subprotocols", len(names))
+	} else if !strings.Contains(err.Error(), "Subprotocols") {
+		t.Errorf("Start: %v, want the Subprotocols limit", err)
+	}
+
+	names = names[:engine.MaxSubprotocols]
+	last := names[len(names)-1]
+	got := make(chan string, 2)
+	h := &apiEventFuncs{open: func(c *engine.Conn) { got <- c.Subprotocol() }}
+	s := apiServeEvents(t, engine.Config{Upgrade: upgrade.Options{Subprotocols: names}}, h)
+	for _, offer := range []string{last, names[0]} {
+		d := websocket.Dialer{HandshakeTimeout: icTimeout, Subprotocols: []string{"none", offer}}
+		c, resp, err := d.Dial(s.url(icEventsPath), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if p := icRecv(t, got, icTimeout, "OnOpen"); p != offer || c.Subprotocol() != offer {
+			t.Errorf("offered %q: server's Conn.Subprotocol %q, client's %q", offer, p, c.Subprotocol())
+		}
+		c.Close()
+	}
+}
+
+// TestAPIEventFailureReported: when the server fails an event connection,
+// OnClose gets a *conn.CloseError with the code the client was sent, also
+// when the failure comes in the middle of a fragmented message (whose
+// joined bytes are given back), and when the client's own close follows
+// the bad frame in the same write: the first reason the connection ended
+// is the one reported.
+func TestAPIEventFailureReported(t *testing.T) {
+	text := func(fin bool, p string) []byte {
+		return wstest.AppendFrame(nil, fin, 0, wstest.OpText, []byte(p), true)
+	}
+	cont := func(fin bool, p string) []byte {
+		return wstest.AppendFrame(nil, fin, 0, wstest.OpContinuation, []byte(p), true)
+	}
+	closeFrame := wstest.AppendFrame(nil, true, 0, wstest.OpClose, wstest.ClosePayload(1000, "bye"), true)
+	cases := []struct {
+		name  string
+		parts [][]byte // written one at a time, with a pause between
+		code  int
+	}{
+		{"unmasked frame", [][]byte{wstest.AppendFrame(nil, true, 0, wstest.OpText, []byte("x"), false)}, 1002},
+		{"invalid UTF-8", [][]byte{text(true, "ok \xff")}, 1007},
+		{"too big", [][]byte{text(true, strings.Repeat("y", 200))}, 1009},
+		{"OnMessage panics", [][]byte{text(true, "panic")}, 1011},
+		{"bad frame inside a fragmented message", [][]byte{text(false, "first "), cont(false, "second "), text(true, "new message")}, 1002},
+		{"bad frame, then the client's close", [][]byte{append(text(true, "\xc0"), closeFrame...)}, 1007},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := apiNewEventRec()
+			h.onMessage = func(c *engine.Conn, mt conn.MessageType, p []byte) {
+				if string(p) == "panic" {
+					panic("test: OnMessage panics")
+				}
+				_ = c.Send(mt, p)
+			}
+			s := apiServeEvents(t, engine.Config{MaxMessageSize: 100}, h)
+			c := wstest.Dial(t, s.addr, icEventsPath)
+			defer c.Close()
+			for i, p := range tc.parts {
+				if i > 0 {
+					time.Sleep(20 * time.Millisecond) // separate reads: the message state is kept between them
+				}
+				c.WriteRaw(p)
+			}
+			if before := c.ExpectClose(tc.code); len(before) != 0 {
+				t.Fatalf("frames before close %d: %v", tc.code, before)
+			}
+			c.ExpectTCPClosed(5 * time.Second)
+			c.Close()
+			end := icRecv(t, h.closed, icTimeout, "OnClose")
+			var ce *conn.CloseError
+			if !errors.As(end, &ce) || int(ce.Code) != tc.code {
+				t.Fatalf("OnClose: %v, want *conn.CloseError %d", end, tc.code)
+			}
+		})
 	}
 }

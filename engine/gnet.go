@@ -28,7 +28,7 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.shutdown.Load() {
 		return nil, gnet.Close
 	}
-	c := &connection{srv: s, gc: gc, fd: int32(gc.Fd())}
+	c := &connection{srv: s, gc: gc}
 	gc.SetContext(c)
 	c.due.Store(s.coarseNow().add(s.cfg.HandshakeTimeout))
 	s.mu.Lock()

@@ -56,9 +56,9 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 	case !ok:
 		c.respond(http.StatusNotFound, "not found", keepAlive)
 	case rt.events > 0:
-		c.acceptEvents(req, rt.events-1)
+		c.acceptEvents(req, rt.events)
 	default:
-		c.phase = phaseHandler
+		c.flags.setPhase(phaseHandler)
 		ctx := c.newContext(req, body)
 		s.handlers.Add(1)
 		go s.runHandler(c, rt.fn, ctx, keepAlive)
@@ -74,8 +74,8 @@ func (c *connection) respondErr(err error) {
 		se = upgrade.ErrMalformedRequest
 	}
 	c.queueLocal(upgrade.AppendResponse(nil, se.Status, se.Header, []byte(se.Reason), false, false), true)
-	c.phase = phaseClosing
-	c.reader.done = true
+	c.flags.setPhase(phaseClosing)
+	c.flags.set(readDone, true)
 }
 
 // respond queues a plain text response; without keepAlive the connection
@@ -86,19 +86,19 @@ func (c *connection) respond(status int, body string, keepAlive bool) {
 	if keepAlive {
 		c.due.Store(c.srv.coarseNow().add(c.srv.cfg.HandshakeTimeout))
 	} else {
-		c.phase = phaseClosing
+		c.flags.setPhase(phaseClosing)
 	}
 }
 
 // acceptEvents completes a handshake for an event route on the loop. req
 // refers to the loop's input buffer: the origin check and OnOpen see it
 // there, and Conn.Request clones it only if OnOpen asks for it. handler is
-// the index of the route's EventHandler in srv.eventHandlers.
+// 1 + the index of the route's EventHandler in srv.eventHandlers.
 func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 	if !upgrade.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
 		c.queueLocal(upgrade.AppendResponse(nil, http.StatusUpgradeRequired, hdr, []byte("websocket endpoint"), false, false), true)
-		c.phase = phaseClosing
+		c.flags.setPhase(phaseClosing)
 		return
 	}
 	a, err := upgrade.Negotiate(req, &c.srv.cfg.Upgrade)
@@ -108,12 +108,12 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 	}
 	c.queueResponse(&a)
 	c.setCompression(&a)
-	c.events = &Conn{c: c, handler: uint16(handler)}
+	c.handler = uint16(handler)
 	if a.Protocol != "" {
-		c.events.protocol = uint16(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
+		c.protocol = uint8(1 + slices.Index(c.srv.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
 	c.startWS(c.srv.coarseNow())
-	e := c.events
+	e := c.events()
 	c.srv.opening.add(c, req)
 	e.call(func() { e.h().OnOpen(e) })
 	c.srv.opening.remove(c)
@@ -150,8 +150,8 @@ func (s *Server) endHandler(c *connection, ctx *upgrade.Context, keepAlive bool)
 		// A close the handler already sent keeps waiting for the peer's
 		// answer until its deadline (set by WriteClose); expiring it now
 		// would abort the connection and drop the unsent close frame.
-		if c.peer.WebSocket().State() != conn.StateCloseSent {
-			c.peer.Expire(code)
+		if c.peer().WebSocket().State() != conn.StateCloseSent {
+			c.peer().Expire(code)
 		}
 		return
 	}

@@ -30,7 +30,6 @@ type outbox struct {
 	closeQueued bool  // a close frame is queued: no more frames
 	closeAfter  bool  // close the TCP connection once everything is written
 	dead        bool  // the connection is gone or aborted
-	room        chan struct{}
 }
 
 // unsent is what counts against MaxUnsentBytes; mu must be held.
@@ -76,35 +75,46 @@ func (o *outbox) appendControl(pool *bytebufferpool.Pool, op ws.OpCode, payload 
 	o.mu.Unlock()
 }
 
-// appendClose appends a close frame and marks the outbox closed; mu must
-// be held.
-func (o *outbox) appendClose(pool *bytebufferpool.Pool, code conn.StatusCode, reason string, thenClose bool) {
+// appendClose appends a close frame, marks the outbox closed and wakes
+// the senders waiting for room (their frames can no longer be sent);
+// out.mu must be held.
+func (c *connection) appendClose(code conn.StatusCode, reason string, thenClose bool) {
+	o := &c.out
 	var p [2 + 123]byte
 	payload := codec.AppendClosePayload(p[:0], ws.StatusCode(code), reason)
-	o.appendFrame(pool, ws.OpClose, 0, true, payload)
+	o.appendFrame(&c.srv.pool, ws.OpClose, 0, true, payload)
 	o.closeQueued = true
 	if thenClose {
 		o.closeAfter = true
 	}
-	o.signalRoom()
+	c.signalRoom()
 }
 
-// signalRoom wakes every sender waiting for room; mu must be held.
-func (o *outbox) signalRoom() {
-	if o.room != nil {
-		close(o.room)
-		o.room = nil
+// signalRoom wakes every sender waiting for room; out.mu must be held.
+func (c *connection) signalRoom() {
+	if c.signals.setRoomWanted(false) {
+		if room, ok := c.srv.rooms.take(c); ok {
+			close(room)
+		}
 	}
 }
 
-// waitRoom returns a channel closed when room may have appeared; mu must
-// be held.
-func (o *outbox) waitRoom() <-chan struct{} {
-	if o.room == nil {
-		o.room = make(chan struct{})
+// roomWait returns a channel closed when room may have appeared; out.mu
+// must be held.
+func (c *connection) roomWait() <-chan struct{} {
+	if c.signals.setRoomWanted(true) {
+		if room, ok := c.srv.rooms.get(c); ok {
+			return room
+		}
 	}
-	return o.room
+	room := make(chan struct{})
+	c.srv.rooms.set(c, room)
+	return room
 }
+
+// roomWanted reports whether a sender waits for room; out.mu must be
+// held.
+func (c *connection) roomWanted() bool { return c.signals.roomWanted() }
 
 // opcode maps a message type to its frame opcode.
 func opcode(t conn.MessageType, first bool) ws.OpCode {

@@ -4,28 +4,22 @@ import (
 	"errors"
 
 	"github.com/gobwas/ws"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
 )
 
-// reader is the frame parser state of one connection, owned by its loop.
 // Frames are parsed, unmasked and validated in place in gnet's inbound
-// buffer; a frame that has not fully arrived is consumed as far as it goes
-// (data frames) or waited for (control frames, at most 125 bytes), so gnet
-// never has to buffer more than one partial control frame.
+// buffer, on the connection's loop; a frame that has not fully arrived is
+// consumed as far as it goes (data frames) or waited for (control frames,
+// at most 125 bytes), so gnet never has to buffer more than one partial
+// control frame.
 //
 // Between messages there is no parser state to keep, and an idle
-// connection keeps none: the state of a message in progress lives in msg,
-// taken from the server's pool only while a frame or a fragmented message
-// spans reads.
-type reader struct {
-	msg  *messageState // nil between messages
-	done bool          // input is over: peer closed or the connection failed
-	// leftover is the bytes left in gnet's buffer after the last
-	// OnTraffic: more than that in the next one means new bytes arrived.
-	leftover int32
-}
+// connection keeps none: the state of a message in progress lives in
+// connection.msg, taken from the server's pool only while a frame or a
+// fragmented message spans reads.
 
 // messageState is the parser's state inside a message: the frame being
 // read and the message it belongs to.
@@ -40,6 +34,9 @@ type messageState struct {
 	msgType   conn.MessageType // type of the message in progress, 0 between messages
 	deflated  bool             // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
+	// asm joins the fragments of a message for the event API; nil
+	// otherwise.
+	asm *bytebufferpool.ByteBuffer
 }
 
 // idle reports whether st is between messages: nothing to keep.
@@ -47,21 +44,35 @@ func (st *messageState) idle() bool { return !st.inFrame && st.msgType == 0 }
 
 // keep stores st, the state readFrames worked on, for the next read: in
 // a pooled messageState when a message is in progress, nowhere (giving
-// back the one held) between messages. Loop only.
+// back the one held) between messages or once input is over. Loop only.
 func (c *connection) keep(st *messageState) {
-	r := &c.reader
 	switch {
-	case !st.idle() && !r.done:
-		if r.msg == nil {
-			r.msg, _ = c.srv.messages.Get().(*messageState)
-			if r.msg == nil {
-				r.msg = new(messageState)
+	case !st.idle() && !c.flags.has(readDone):
+		if c.msg == nil {
+			c.msg, _ = c.srv.messages.Get().(*messageState)
+			if c.msg == nil {
+				c.msg = new(messageState)
 			}
 		}
-		*r.msg = *st
-	case r.msg != nil:
-		c.srv.messages.Put(r.msg)
-		r.msg = nil
+		*c.msg = *st
+	default:
+		c.dropMessage(st)
+	}
+}
+
+// dropMessage gives back the message state: st's joining buffer (the
+// event API's) to the buffer pool, and the held state, if any, to its
+// pool. st is the current state: readFrames' copy, or c.msg itself. Loop
+// only.
+func (c *connection) dropMessage(st *messageState) {
+	if st.asm != nil {
+		c.srv.pool.Put(st.asm)
+		st.asm = nil
+	}
+	if c.msg != nil {
+		*c.msg = messageState{}
+		c.srv.messages.Put(c.msg)
+		c.msg = nil
 	}
 }
 
@@ -73,13 +84,13 @@ var errTooBig = &codec.Error{Code: ws.StatusMessageTooBig, Reason: "message too 
 // call are untouched. Loop only.
 func (c *connection) readFrames(data []byte) int {
 	var st messageState
-	if c.reader.msg != nil {
-		st = *c.reader.msg
+	if c.msg != nil {
+		st = *c.msg
 	}
 	defer c.keep(&st)
 	r := &st
 	off := 0
-	for !c.reader.done {
+	for !c.flags.has(readDone) {
 		if !r.inFrame {
 			h, n, err := codec.ParseHeader(data[off:])
 			if err != nil {
@@ -153,9 +164,9 @@ func (c *connection) readFrames(data []byte) int {
 					r.msgType = 0
 				}
 			}
-			if c.events != nil {
-				c.inflate(t, msgDone, chunk, r.whole && msgDone)
-			} else if !c.peer.FrameDeflated(t, msgDone, chunk) {
+			if c.isEvent() {
+				c.inflate(r, t, msgDone, chunk, r.whole && msgDone)
+			} else if !c.peer().FrameDeflated(t, msgDone, chunk) {
 				c.fail(errUnreadLimit)
 			}
 			continue
@@ -172,9 +183,9 @@ func (c *connection) readFrames(data []byte) int {
 				r.msgType = 0
 			}
 		}
-		c.deliver(t, msgDone, chunk, r.whole && msgDone)
+		c.deliver(r, t, msgDone, chunk, r.whole && msgDone)
 	}
-	if c.reader.done {
+	if c.flags.has(readDone) {
 		return len(data)
 	}
 	return off
@@ -182,12 +193,12 @@ func (c *connection) readFrames(data []byte) int {
 
 // deliver hands message bytes to the WebSocket or the event handler. whole
 // means chunk is an entire message still in gnet's buffer. Loop only.
-func (c *connection) deliver(t conn.MessageType, fin bool, chunk []byte, whole bool) {
-	if c.events != nil {
-		c.events.deliver(t, fin, chunk, whole)
+func (c *connection) deliver(r *messageState, t conn.MessageType, fin bool, chunk []byte, whole bool) {
+	if c.isEvent() {
+		c.events().deliver(r, t, fin, chunk, whole)
 		return
 	}
-	if !c.peer.Frame(t, fin, chunk) {
+	if !c.peer().Frame(t, fin, chunk) {
 		c.fail(errUnreadLimit)
 	}
 }
@@ -198,7 +209,7 @@ func (c *connection) deliver(t conn.MessageType, fin bool, chunk []byte, whole b
 // whole means chunk is the entire message, still in gnet's buffer. (A
 // blocking WebSocket gets the compressed bytes and inflates them on its own
 // goroutine.) Loop only.
-func (c *connection) inflate(t conn.MessageType, fin bool, chunk []byte, whole bool) {
+func (c *connection) inflate(r *messageState, t conn.MessageType, fin bool, chunk []byte, whole bool) {
 	z := c.z
 	if !whole {
 		if z.zbuf == nil {
@@ -225,7 +236,7 @@ func (c *connection) inflate(t conn.MessageType, fin bool, chunk []byte, whole b
 		c.fail(err)
 		return
 	}
-	c.deliver(t, true, out.B, true)
+	c.deliver(r, t, true, out.B, true)
 	c.srv.pool.Put(out)
 }
 
@@ -244,12 +255,12 @@ func (c *connection) control(op ws.OpCode, p []byte) {
 			c.fail(err)
 			return
 		}
-		c.reader.done = true
-		if c.events != nil {
-			c.events.peerClose(conn.StatusCode(code), reason)
+		c.flags.set(readDone, true)
+		if c.isEvent() {
+			c.events().peerClose(conn.StatusCode(code), reason)
 			return
 		}
-		if c.peer.Close(p) {
+		if c.peer().Close(p) {
 			c.closeAfterFlush()
 			return
 		}
@@ -270,7 +281,7 @@ func (c *connection) closeAfterFlush() {
 // reading and closes the TCP connection once the frame is written. Loop
 // only.
 func (c *connection) fail(err error) {
-	c.reader.done = true
+	c.flags.set(readDone, true)
 	code, reason := conn.StatusProtocolError, err.Error()
 	var ce *codec.Error
 	if errors.As(err, &ce) {
@@ -279,14 +290,14 @@ func (c *connection) fail(err error) {
 	o := &c.out
 	o.mu.Lock()
 	if !o.closeQueued && !o.dead {
-		o.appendClose(&c.srv.pool, code, reason, true)
+		c.appendClose(code, reason, true)
 	}
 	o.closeAfter = true
 	o.mu.Unlock()
 	cerr := &conn.CloseError{Code: code, Reason: reason}
-	if c.events != nil {
-		c.events.failed(cerr)
+	if c.isEvent() {
+		c.events().failed(cerr)
 		return
 	}
-	c.peer.Fail(cerr)
+	c.peer().Fail(cerr)
 }

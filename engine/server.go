@@ -54,6 +54,12 @@ type Server struct {
 	clock    atomicMoment // coarse now, updated by the ticker
 
 	opening openings
+	// endings holds why an event connection ended, from its close frame
+	// or failure until OnClose reports it.
+	endings sideTable[*conn.CloseError]
+	// rooms holds the wake-up of the senders waiting for room under
+	// MaxUnsentBytes, per connection, while they wait.
+	rooms sideTable[chan struct{}]
 
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next

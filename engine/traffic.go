@@ -21,12 +21,12 @@ func (c *connection) traffic() gnet.Action {
 	now := s.coarseNow()
 	switch c.signals.takeHandoff() {
 	case handoffResponse:
-		c.phase = phaseHTTP
+		c.flags.setPhase(phaseHTTP)
 		o.mu.Lock()
 		closing := o.closeAfter
 		o.mu.Unlock()
 		if closing {
-			c.phase = phaseClosing // Connection: close; nothing more is parsed
+			c.flags.setPhase(phaseClosing) // Connection: close; nothing more is parsed
 		} else {
 			c.due.Store(now.add(s.cfg.HandshakeTimeout))
 		}
@@ -40,18 +40,18 @@ func (c *connection) traffic() gnet.Action {
 	}
 
 	data, _ := c.gc.Peek(-1)
-	if len(data) > int(c.reader.leftover) {
+	if len(data) > int(c.leftover) {
 		c.lastRead = now
 		c.flags.set(pinged, false)
 	}
 	off := 0
 	for off < len(data) {
 		before := off
-		switch c.phase {
+		switch c.flags.phase() {
 		case phaseHTTP:
 			off += c.readHTTP(data[off:])
 		case phaseWS:
-			if c.events != nil {
+			if c.isEvent() {
 				off += c.readEventFrames(data[off:])
 			} else {
 				off += c.readFrames(data[off:])
@@ -70,7 +70,7 @@ func (c *connection) traffic() gnet.Action {
 	if off > 0 {
 		_, _ = c.gc.Discard(off)
 	}
-	c.reader.leftover = int32(len(data) - off)
+	c.leftover = int32(len(data) - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
@@ -87,7 +87,7 @@ func (c *connection) traffic() gnet.Action {
 // startWS switches to WebSocket framing and starts the idle checks. Loop
 // only.
 func (c *connection) startWS(now moment) {
-	c.phase = phaseWS
+	c.flags.setPhase(phaseWS)
 	c.due.Store(0)
 	c.lastRead = now
 	if idle := c.srv.cfg.IdleTimeout; idle > 0 {
@@ -99,9 +99,9 @@ func (c *connection) startWS(now moment) {
 // connections close, WebSockets are sent close 1001. It returns true when
 // the connection must close now. Loop only.
 func (c *connection) shutdownStep() bool {
-	switch c.phase {
+	switch c.flags.phase() {
 	case phaseHTTP:
-		return c.reader.leftover == 0
+		return c.leftover == 0
 	case phaseClosing:
 		return c.flags.has(halfClosed) && c.out.idle()
 	case phaseWS:
@@ -109,11 +109,11 @@ func (c *connection) shutdownStep() bool {
 			return false
 		}
 		c.flags.set(shutdownSent, true)
-		if c.events != nil {
+		if c.isEvent() {
 			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
-		} else if c.peer.WebSocket().State() != conn.StateCloseSent {
+		} else if c.peer().WebSocket().State() != conn.StateCloseSent {
 			// A handshake already under way finishes or times out.
-			c.peer.Expire(conn.StatusGoingAway)
+			c.peer().Expire(conn.StatusGoingAway)
 		}
 	}
 	return false
@@ -124,23 +124,23 @@ func (c *connection) shutdownStep() bool {
 // close now. Loop only.
 func (c *connection) checkTimers(now moment) bool {
 	if d := c.due.Load(); d != 0 && now.reached(d) && c.due.CompareAndSwap(d, 0) {
-		switch c.phase {
+		switch c.flags.phase() {
 		case phaseHTTP:
-			if c.reader.leftover == 0 {
+			if c.leftover == 0 {
 				return true
 			}
 			c.respond(408, "request timeout", false)
 		case phaseWS:
-			if c.events != nil {
-				c.events.expire()
+			if c.isEvent() {
+				c.events().expire()
 			} else {
-				c.peer.Expire(conn.StatusNormalClosure)
+				c.peer().Expire(conn.StatusNormalClosure)
 			}
 		case phaseClosing:
 			return true
 		}
 	}
-	if i := c.idleCheck.Load(); i != 0 && now.reached(i) && c.phase == phaseWS {
+	if i := c.idleCheck.Load(); i != 0 && now.reached(i) && c.flags.phase() == phaseWS {
 		c.checkIdle(now)
 	}
 	return false
@@ -188,16 +188,19 @@ func (c *connection) closed() {
 		s.pool.Put(o.buf)
 		o.buf = nil
 	}
-	o.signalRoom()
-	ws := c.peer.WebSocket()
+	c.signalRoom()
+	ws := c.peer().WebSocket()
 	o.mu.Unlock()
+	if c.msg != nil {
+		c.dropMessage(c.msg)
+	}
 	switch {
-	case c.events != nil:
-		c.events.gone()
+	case c.isEvent():
+		c.events().gone()
 	case ws != nil:
-		c.peer.Gone()
+		c.peer().Gone()
 	}
 	if z != nil {
-		z.close(s, c.events != nil)
+		z.close(s, c.isEvent())
 	}
 }

@@ -39,7 +39,7 @@ func (c *connection) Flush() {
 	o.mu.Unlock()
 	c.signals.uncork()
 
-	n := writeAll(int(c.fd), b.B)
+	n := writeAll(c.gc.Fd(), b.B)
 	if n == len(b.B) {
 		o.wmu.Unlock()
 		c.srv.pool.Put(b)

@@ -1,0 +1,54 @@
+package engine
+
+import "sync"
+
+// sideTable holds a value for the few connections that need one at a
+// time (OnOpen's request while it runs, why an event connection ended
+// while it closes, the wake-up of a sender waiting for room), so that a
+// connection does not carry a field for it all its life. The zero value is
+// ready to use; safe for concurrent use.
+type sideTable[V any] struct {
+	mu sync.Mutex
+	m  map[*connection]V
+}
+
+// set records v for c.
+func (t *sideTable[V]) set(c *connection, v V) {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = make(map[*connection]V)
+	}
+	t.m[c] = v
+	t.mu.Unlock()
+}
+
+// setFirst records v for c unless c has a value already.
+func (t *sideTable[V]) setFirst(c *connection, v V) {
+	t.mu.Lock()
+	if _, ok := t.m[c]; !ok {
+		if t.m == nil {
+			t.m = make(map[*connection]V)
+		}
+		t.m[c] = v
+	}
+	t.mu.Unlock()
+}
+
+// get returns c's value and whether it has one.
+func (t *sideTable[V]) get(c *connection) (V, bool) {
+	t.mu.Lock()
+	v, ok := t.m[c]
+	t.mu.Unlock()
+	return v, ok
+}
+
+// take returns c's value, and whether it had one, and forgets it.
+func (t *sideTable[V]) take(c *connection) (V, bool) {
+	t.mu.Lock()
+	v, ok := t.m[c]
+	if ok {
+		delete(t.m, c)
+	}
+	t.mu.Unlock()
+	return v, ok
+}
