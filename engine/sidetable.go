@@ -7,10 +7,20 @@ import "sync"
 // while it closes, the wake-up of a sender waiting for room), so that a
 // connection does not carry a field for it all its life. The zero value is
 // ready to use; safe for concurrent use.
+//
+// A Go map keeps its memory when entries are deleted, so a table that a
+// burst filled (every connection closing at once) drops its map once it is
+// empty again; a table that stays small keeps its map, and the entries
+// come and go without allocating.
 type sideTable[V any] struct {
-	mu sync.Mutex
-	m  map[*connection]V
+	mu   sync.Mutex
+	m    map[*connection]V
+	peak int // the most entries m has held
 }
+
+// sideTableKeep is the most entries a table's map may have held and still
+// be kept once empty.
+const sideTableKeep = 64
 
 // set records v for c.
 func (t *sideTable[V]) set(c *connection, v V) {
@@ -19,6 +29,7 @@ func (t *sideTable[V]) set(c *connection, v V) {
 		t.m = make(map[*connection]V)
 	}
 	t.m[c] = v
+	t.peak = max(t.peak, len(t.m))
 	t.mu.Unlock()
 }
 
@@ -30,6 +41,7 @@ func (t *sideTable[V]) setFirst(c *connection, v V) {
 			t.m = make(map[*connection]V)
 		}
 		t.m[c] = v
+		t.peak = max(t.peak, len(t.m))
 	}
 	t.mu.Unlock()
 }
@@ -48,6 +60,9 @@ func (t *sideTable[V]) take(c *connection) (V, bool) {
 	v, ok := t.m[c]
 	if ok {
 		delete(t.m, c)
+		if len(t.m) == 0 && t.peak > sideTableKeep {
+			t.m, t.peak = nil, 0
+		}
 	}
 	t.mu.Unlock()
 	return v, ok
