@@ -421,7 +421,7 @@ func (c *connection) flush() (closeNow bool) {
 	if o.unsent() < c.srv.cfg.MaxUnsentBytes {
 		c.signalRoom()
 	}
-	waiting := c.roomWanted()
+	waiting := c.signals.roomWanted()
 	o.mu.Unlock()
 	if pending > 0 && (closeAfter || waiting) {
 		c.srv.watchDrain(c)

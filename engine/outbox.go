@@ -112,10 +112,6 @@ func (c *connection) roomWait() <-chan struct{} {
 	return room
 }
 
-// roomWanted reports whether a sender waits for room; out.mu must be
-// held.
-func (c *connection) roomWanted() bool { return c.signals.roomWanted() }
-
 // opcode maps a message type to its frame opcode.
 func opcode(t conn.MessageType, first bool) ws.OpCode {
 	switch {
