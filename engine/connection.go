@@ -336,8 +336,8 @@ func (c *connection) Abort() {
 
 // abortWith aborts the WebSocket (or event connection) because of err.
 func (c *connection) abortWith(err error) {
-	if c.peer().WebSocket() != nil {
-		c.peer().Fail(err)
+	if p := c.peer(); p.WebSocket() != nil {
+		p.Fail(err)
 	}
 	c.Abort()
 }

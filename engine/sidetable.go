@@ -25,11 +25,7 @@ const sideTableKeep = 64
 // set records v for c.
 func (t *sideTable[V]) set(c *connection, v V) {
 	t.mu.Lock()
-	if t.m == nil {
-		t.m = make(map[*connection]V)
-	}
-	t.m[c] = v
-	t.peak = max(t.peak, len(t.m))
+	t.put(c, v)
 	t.mu.Unlock()
 }
 
@@ -37,13 +33,18 @@ func (t *sideTable[V]) set(c *connection, v V) {
 func (t *sideTable[V]) setFirst(c *connection, v V) {
 	t.mu.Lock()
 	if _, ok := t.m[c]; !ok {
-		if t.m == nil {
-			t.m = make(map[*connection]V)
-		}
-		t.m[c] = v
-		t.peak = max(t.peak, len(t.m))
+		t.put(c, v)
 	}
 	t.mu.Unlock()
+}
+
+// put records v for c; mu must be held.
+func (t *sideTable[V]) put(c *connection, v V) {
+	if t.m == nil {
+		t.m = make(map[*connection]V)
+	}
+	t.m[c] = v
+	t.peak = max(t.peak, len(t.m))
 }
 
 // get returns c's value and whether it has one.
