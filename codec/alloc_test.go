@@ -21,6 +21,7 @@ func TestNoAllocs(t *testing.T) {
 
 	var (
 		gotH   ws.Header
+		gotW   WireHeader
 		gotN   int
 		gotErr error
 		gotOK  bool
@@ -49,6 +50,18 @@ func TestNoAllocs(t *testing.T) {
 		{
 			name: "AppendHeader",
 			f:    func() { gotOut = AppendHeader(out[:0], h) },
+		},
+		{
+			name: "ParseWireHeader",
+			f:    func() { gotW, gotN, gotErr = ParseWireHeader(frame) },
+		},
+		{
+			name: "WireHeader.Check",
+			f:    func() { gotErr = gotW.Check(0x4, false) },
+		},
+		{
+			name: "AppendFrame",
+			f:    func() { gotOut = AppendFrame(out[:0], true, 0, ws.OpBinary, payload[:100]) },
 		},
 		{
 			name: "CheckHeader",
@@ -95,5 +108,5 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 	// Keep the results observable.
-	_, _, _, _, _ = gotH, gotN, gotErr, gotOK, gotOut
+	_, _, _, _, _, _ = gotH, gotW, gotN, gotErr, gotOK, gotOut
 }

@@ -58,7 +58,7 @@ func BenchmarkPutHeader(b *testing.B) {
 }
 
 func BenchmarkMask(b *testing.B) {
-	for _, size := range []int{16, 128, 1 << 10, 16 << 10, 1 << 20} {
+	for _, size := range []int{16, 128, 511, 512, 1 << 10, 16 << 10, 1 << 20} {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(size))

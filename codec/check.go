@@ -24,24 +24,28 @@ const rsv1 = 0x4
 // ErrUnexpectedContinuation, ErrExpectedContinuation, and ErrLengthOverflow
 // for a negative h.Length (which ParseHeader never produces).
 func CheckHeader(h ws.Header, allowedRsv byte, fragmented bool) error {
-	op := h.OpCode
+	return check(h.OpCode, h.Rsv, h.Fin, h.Masked, h.Length, allowedRsv, fragmented)
+}
+
+// check is CheckHeader on the header's fields.
+func check(op ws.OpCode, rsv byte, fin, masked bool, length int64, allowedRsv byte, fragmented bool) error {
 	if op.IsReserved() || op > 0xf {
 		return ErrReservedOpcode
 	}
-	if h.Rsv&^allowedRsv != 0 {
+	if rsv&^allowedRsv != 0 {
 		return ErrReservedBits
 	}
-	if h.Rsv&rsv1 != 0 && (op.IsControl() || op == ws.OpContinuation) {
+	if rsv&rsv1 != 0 && (op.IsControl() || op == ws.OpContinuation) {
 		return ErrRsv1NotFirst
 	}
-	if !h.Masked {
+	if !masked {
 		return ErrUnmasked
 	}
 	if op.IsControl() {
-		if !h.Fin {
+		if !fin {
 			return ErrControlFragmented
 		}
-		if h.Length > ws.MaxControlFramePayloadSize {
+		if length > ws.MaxControlFramePayloadSize {
 			return ErrControlTooLong
 		}
 	} else {
@@ -52,7 +56,7 @@ func CheckHeader(h ws.Header, allowedRsv byte, fragmented bool) error {
 			return ErrExpectedContinuation
 		}
 	}
-	if h.Length < 0 {
+	if length < 0 {
 		return ErrLengthOverflow
 	}
 	return nil

@@ -237,6 +237,21 @@ func TestCheckHeader(t *testing.T) {
 					tt.h, tt.allowedRsv, tt.fragmented, err, tt.want,
 				)
 			}
+			if tt.h.OpCode > 0xf || tt.h.Rsv > 7 || tt.h.Length < 0 {
+				return // not a header the wire can carry
+			}
+			// The same header from the wire, checked as a WireHeader.
+			var buf [MaxHeaderSize]byte
+			w, _, perr := ParseWireHeader(buf[:PutHeader(buf[:], tt.h)])
+			if perr != nil {
+				t.Fatalf("ParseWireHeader(PutHeader(%+v)): %v", tt.h, perr)
+			}
+			if err := w.Check(tt.allowedRsv, tt.fragmented); err != tt.want {
+				t.Fatalf(
+					"WireHeader(%+v).Check(%#x, %t) = %v; want %v",
+					tt.h, tt.allowedRsv, tt.fragmented, err, tt.want,
+				)
+			}
 		})
 	}
 }

@@ -99,8 +99,26 @@ func FuzzParseHeader(f *testing.F) {
 				b[:n], buf[:m],
 			)
 		}
-		// A parsed header always passes or fails CheckHeader cleanly.
-		_ = CheckHeader(h, b[0]>>4&7, b[0]&1 == 0)
+		// ParseWireHeader gives the same header, and its Check the same
+		// verdict as CheckHeader, whatever the extensions and state.
+		w, wn, werr := ParseWireHeader(b)
+		if wn != n || werr != nil || w.Header() != h || w.Fin() != h.Fin || w.Rsv() != h.Rsv ||
+			w.OpCode() != h.OpCode || w.Masked() != h.Masked || w.Key() != h.Mask || w.Length != h.Length {
+			t.Fatalf(
+				"ParseWireHeader(% x) = %+v, %d, %v; ParseHeader gave %+v, %d",
+				b, w, wn, werr, h, n,
+			)
+		}
+		for allowed := byte(0); allowed < 8; allowed++ {
+			for _, fragmented := range []bool{false, true} {
+				if got, want := w.Check(allowed, fragmented), CheckHeader(h, allowed, fragmented); got != want {
+					t.Fatalf(
+						"% x: WireHeader.Check(%#x, %t) = %v; CheckHeader says %v",
+						b[:n], allowed, fragmented, got, want,
+					)
+				}
+			}
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/gobwas/ws"
 )
@@ -36,54 +37,11 @@ const (
 //
 // h.Mask is zero when the frame is not masked. b is not retained.
 func ParseHeader(b []byte) (h ws.Header, n int, err error) {
-	if len(b) < 2 {
-		return ws.Header{}, 0, nil
+	w, n, err := ParseWireHeader(b)
+	if n == 0 {
+		return ws.Header{}, 0, err
 	}
-	b0, b1 := b[0], b[1]
-	len7 := b1 & len7Mask
-	n = 2
-	switch len7 {
-	case len16Code:
-		n += 2
-	case len64Code:
-		n += 8
-	}
-	masked := b1&maskBit != 0
-	if masked {
-		n += 4
-	}
-	if len(b) < n {
-		return ws.Header{}, 0, nil
-	}
-
-	switch len7 {
-	case len16Code:
-		l := binary.BigEndian.Uint16(b[2:4])
-		if l < len16Code {
-			return ws.Header{}, 0, ErrNonMinimalLength
-		}
-		h.Length = int64(l)
-	case len64Code:
-		l := binary.BigEndian.Uint64(b[2:10])
-		if l>>63 != 0 {
-			return ws.Header{}, 0, ErrLengthOverflow
-		}
-		if l <= 0xffff {
-			return ws.Header{}, 0, ErrNonMinimalLength
-		}
-		h.Length = int64(l)
-	default:
-		h.Length = int64(len7)
-	}
-
-	h.Fin = b0&finBit != 0
-	h.Rsv = b0 >> rsvShift & 0x7
-	h.OpCode = ws.OpCode(b0 & opMask)
-	h.Masked = masked
-	if masked {
-		copy(h.Mask[:], b[n-4:n])
-	}
-	return h, n, nil
+	return w.Header(), n, nil
 }
 
 // HeaderSize returns the encoded size of a header for a payload of the given
@@ -115,34 +73,46 @@ func HeaderSize(length int64, masked bool) int {
 func PutHeader(dst []byte, h ws.Header) int {
 	n := HeaderSize(h.Length, h.Masked)
 	_ = dst[n-1] // one bounds check for the whole header
-
-	b0 := byte(h.OpCode)&opMask | (h.Rsv&0x7)<<rsvShift
-	if h.Fin {
-		b0 |= finBit
-	}
 	var b1 byte
 	if h.Masked {
 		b1 = maskBit
 	}
-	dst[0] = b0
-
-	i := 2
-	switch {
-	case h.Length > 0xffff:
-		dst[1] = b1 | len64Code
-		binary.BigEndian.PutUint64(dst[2:10], uint64(h.Length))
-		i = 10
-	case h.Length >= len16Code:
-		dst[1] = b1 | len16Code
-		binary.BigEndian.PutUint16(dst[2:4], uint16(h.Length))
-		i = 4
-	default:
-		dst[1] = b1 | byte(h.Length)
-	}
+	i := putLength(dst, firstByte(h.Fin, h.Rsv, h.OpCode), b1, h.Length)
 	if h.Masked {
 		copy(dst[i:i+4], h.Mask[:])
 	}
 	return n
+}
+
+// firstByte returns a header's first byte: FIN, the RSV bits (gobwas
+// representation) and the opcode.
+func firstByte(fin bool, rsv byte, op ws.OpCode) byte {
+	b0 := byte(op)&opMask | (rsv&0x7)<<rsvShift
+	if fin {
+		b0 |= finBit
+	}
+	return b0
+}
+
+// putLength writes the first byte b0, the second byte (the mask bit b1
+// and the 7-bit length) and the extended length, and returns where the
+// masking key goes. dst must hold the header. (Scalars only: a ws.Header
+// argument is copied through memory.)
+func putLength(dst []byte, b0, b1 byte, length int64) int {
+	dst[0] = b0
+	switch {
+	case length > 0xffff:
+		dst[1] = b1 | len64Code
+		binary.BigEndian.PutUint64(dst[2:10], uint64(length))
+		return 10
+	case length >= len16Code:
+		dst[1] = b1 | len16Code
+		binary.BigEndian.PutUint16(dst[2:4], uint16(length))
+		return 4
+	default:
+		dst[1] = b1 | byte(length)
+		return 2
+	}
 }
 
 // AppendHeader appends the encoding of h, as written by PutHeader, to dst
@@ -150,7 +120,23 @@ func PutHeader(dst []byte, h ws.Header) int {
 // backing array when it fits; it does not allocate when dst has
 // MaxHeaderSize bytes of spare capacity.
 func AppendHeader(dst []byte, h ws.Header) []byte {
-	var buf [MaxHeaderSize]byte
-	n := PutHeader(buf[:], h)
-	return append(dst, buf[:n]...)
+	n := HeaderSize(h.Length, h.Masked)
+	dst = slices.Grow(dst, n)
+	l := len(dst)
+	PutHeader(dst[l:l+n], h)
+	return dst[:l+n]
+}
+
+// AppendFrame appends a whole unmasked frame (a server's: RFC 6455 section
+// 5.1), its header then payload, to dst and returns the extended slice. rsv
+// is in the gobwas representation, as ws.Header.Rsv. It grows dst at most
+// once, and not at all when dst has MaxHeaderSize+len(payload) bytes of
+// spare capacity.
+func AppendFrame(dst []byte, fin bool, rsv byte, op ws.OpCode, payload []byte) []byte {
+	length := int64(len(payload))
+	n := HeaderSize(length, false)
+	dst = slices.Grow(dst, n+len(payload))
+	l := len(dst)
+	putLength(dst[l:l+n], firstByte(fin, rsv, op), 0, length)
+	return append(dst[:l+n], payload...)
 }

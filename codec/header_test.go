@@ -351,6 +351,32 @@ func TestHeaderRoundTrip(t *testing.T) {
 	}
 }
 
+func TestAppendFrame(t *testing.T) {
+	lengths := []int{0, 1, 125, 126, 127, 65535, 65536, 70000}
+	ops := []ws.OpCode{ws.OpContinuation, ws.OpText, ws.OpBinary, ws.OpClose, ws.OpPing, ws.OpPong}
+	for _, length := range lengths {
+		payload := make([]byte, length)
+		for i := range payload {
+			payload[i] = byte(i * 7)
+		}
+		for _, op := range ops {
+			for rsv := byte(0); rsv < 8; rsv++ {
+				for _, fin := range []bool{false, true} {
+					h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(length)}
+					want := cat([]byte("x"), AppendHeader(nil, h), payload)
+					got := AppendFrame([]byte("x"), fin, rsv, op, payload)
+					if !bytes.Equal(got, want) {
+						t.Fatalf(
+							"AppendFrame(x, %t, %#x, %v, %d bytes) = % x...; want % x...",
+							fin, rsv, op, length, got[:min(len(got), 16)], want[:min(len(want), 16)],
+						)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestPutHeaderIgnoresUnusedFields(t *testing.T) {
 	h := ws.Header{
 		Fin:    true,

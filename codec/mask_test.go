@@ -41,7 +41,7 @@ func checkMask(t *testing.T, rng *rand.Rand, length, start, offset int) {
 
 func TestMaskShort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for length := 0; length <= 300; length++ {
+	for length := 0; length <= maskWordsMax+40; length++ {
 		for offset := 0; offset < 8; offset++ {
 			for start := 0; start < 4; start++ {
 				checkMask(t, rng, length, start, offset)

@@ -61,8 +61,7 @@ func (o *outbox) buffer(pool *bytebufferpool.Pool) *bytebufferpool.ByteBuffer {
 // be held.
 func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
 	b := o.buffer(pool)
-	b.B = codec.AppendHeader(b.B, ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(len(payload))})
-	b.B = append(b.B, payload...)
+	b.B = codec.AppendFrame(b.B, fin, rsv, op, payload)
 }
 
 // appendControl appends a ping or pong unless a close frame was queued or

@@ -92,7 +92,7 @@ func (c *connection) readFrames(data []byte) int {
 	off := 0
 	for !c.flags.has(readDone) {
 		if !r.inFrame {
-			h, n, err := codec.ParseHeader(data[off:])
+			h, n, err := codec.ParseWireHeader(data[off:])
 			if err != nil {
 				c.fail(err)
 				return len(data)
@@ -104,22 +104,23 @@ func (c *connection) readFrames(data []byte) int {
 			if c.z != nil {
 				allowed = rsv1
 			}
-			if err := codec.CheckHeader(h, allowed, r.msgType != 0); err != nil {
+			if err := h.Check(allowed, r.msgType != 0); err != nil {
 				c.fail(err)
 				return len(data)
 			}
-			if h.OpCode.IsControl() {
+			op := h.OpCode()
+			if op.IsControl() {
 				end := off + n + int(h.Length)
 				if end > len(data) {
 					break // wait for the whole control frame
 				}
 				p := data[off+n : end]
-				codec.Mask(p, h.Mask, 0)
+				codec.Mask(p, h.Key(), 0)
 				off = end
-				c.control(h.OpCode, p)
+				c.control(op, p)
 				continue
 			}
-			if h.OpCode != ws.OpContinuation {
+			if op != ws.OpContinuation {
 				// A new message: the previous one's length must not count
 				// against this one's limit.
 				r.msgLen = 0
@@ -128,18 +129,18 @@ func (c *connection) readFrames(data []byte) int {
 				c.fail(errTooBig)
 				return len(data)
 			}
-			if h.OpCode != ws.OpContinuation {
+			if op != ws.OpContinuation {
 				r.msgType = conn.Binary
-				if h.OpCode == ws.OpText {
+				if op == ws.OpText {
 					r.msgType = conn.Text
 				}
 				r.utf8.Reset()
-				r.deflated = h.Rsv&rsv1 != 0
+				r.deflated = h.Rsv()&rsv1 != 0
 			}
 			off += n
-			r.inFrame, r.fin, r.mask = true, h.Fin, h.Mask
+			r.inFrame, r.fin, r.mask = true, h.Fin(), h.Key()
 			r.remaining, r.maskOff = h.Length, 0
-			r.whole = h.Fin && h.OpCode != ws.OpContinuation && int64(len(data)-off) >= h.Length
+			r.whole = h.Fin() && op != ws.OpContinuation && int64(len(data)-off) >= h.Length
 		}
 		k := r.remaining
 		if avail := int64(len(data) - off); k > avail {
