@@ -40,6 +40,18 @@ func BenchmarkParseHeader(b *testing.B) {
 				b.Fatal(h, err)
 			}
 		})
+		b.Run("wire/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.in)))
+			var h WireHeader
+			var err error
+			for b.Loop() {
+				h, _, err = ParseWireHeader(c.in)
+			}
+			if err != nil || h.Length == 0 {
+				b.Fatal(h, err)
+			}
+		})
 	}
 }
 
