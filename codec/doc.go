@@ -20,6 +20,12 @@
 //  4. A Validator over the payload of text messages, and ParseClosePayload
 //     for close frames.
 //
+// ParseWireHeader and WireHeader.Check are steps 1 and 2 without the
+// ws.Header, whose [4]byte key makes every return and call copy it through
+// memory: a WireHeader stays in registers. The engine reads frames with
+// them. On the write side, AppendFrame appends a whole server frame,
+// header then payload, growing the buffer at most once.
+//
 // Protocol violations are reported as *Error values, which carry the close
 // code the endpoint must send before closing the connection. The exported
 // Err* variables are the only *Error values the package returns, so they can

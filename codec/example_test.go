@@ -70,3 +70,27 @@ func ExampleParseClosePayload() {
 	// codec: invalid close code
 	// 03 f5 62 75 73 79
 }
+
+func ExampleParseWireHeader() {
+	// The frame of ExampleParseHeader, read the hot-path way.
+	frame := []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}
+
+	h, n, err := codec.ParseWireHeader(frame)
+	if err == nil {
+		err = h.Check(0, false)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	payload := frame[n : n+int(h.Length)]
+	codec.Mask(payload, h.Key(), 0)
+	fmt.Printf("op=%d %s\n", h.OpCode(), payload)
+
+	// The reply, as a server frames it: unmasked.
+	reply := codec.AppendFrame(nil, true, 0, h.OpCode(), payload)
+	fmt.Printf("% x\n", reply)
+	// Output:
+	// op=1 Hello
+	// 81 05 48 65 6c 6c 6f
+}
