@@ -23,7 +23,9 @@ type WireHeader struct {
 }
 
 // ParseWireHeader is ParseHeader returning a WireHeader: the same
-// need-more (n == 0, err == nil) and error results.
+// need-more (n == 0, err == nil) and error results, and on error a zero
+// WireHeader and n == 0. Like ParseHeader it does not validate the header
+// beyond its length encoding (see WireHeader.Check) and does not retain b.
 func ParseWireHeader(b []byte) (h WireHeader, n int, err error) {
 	if len(b) < 2 {
 		return WireHeader{}, 0, nil
