@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -173,6 +174,26 @@ func TestConformanceMessageLimit(t *testing.T) {
 					cfCloseCleanly(t, c)
 				})
 			}
+		})
+	}
+}
+
+// TestConformanceHugeLengthUnderHugeLimit: with MaxMessageSize at its
+// largest, a frame announcing 2^63-1 bytes passes the limit; the server must
+// then read the payload as it comes (offsets near the top of the integer
+// range must not wrap), and other connections keep being served.
+func TestConformanceHugeLengthUnderHugeLimit(t *testing.T) {
+	addr := cfStart(t, engine.Config{MaxMessageSize: math.MaxInt64})
+	for _, path := range cfPaths {
+		t.Run(path[1:], func(t *testing.T) {
+			huge := wstest.Dial(t, addr, path)
+			defer huge.Close()
+			huge.WriteRaw(append(wstest.AppendHeader(nil, true, 0, wstest.OpBinary, math.MaxInt64, true), "abc"...))
+			time.Sleep(wstest.ChunkPause)
+			c := wstest.Dial(t, addr, path)
+			c.WriteFrame(true, 0, wstest.OpBinary, cfPattern(100), true)
+			cfExpectEcho(t, c, wstest.OpBinary, cfPattern(100))
+			cfCloseCleanly(t, c)
 		})
 	}
 }

@@ -30,7 +30,7 @@ type messageState struct {
 	maskOff   uint8 // offset into mask of the next payload byte, 0-3
 	inFrame   bool
 	fin       bool
-	whole     bool             // the current frame is a whole message present in the buffer
+	whole     bool             // the current frame is a whole compressed message present in the buffer
 	msgType   conn.MessageType // type of the message in progress, 0 between messages
 	deflated  bool             // the message in progress is compressed (RSV1 on its first frame)
 	utf8      codec.Validator
@@ -129,17 +129,34 @@ func (c *connection) readFrames(data []byte) int {
 				c.fail(errTooBig)
 				return len(data)
 			}
-			if op != ws.OpContinuation {
-				r.msgType = conn.Binary
-				if op == ws.OpText {
-					r.msgType = conn.Text
+			t := conn.Binary
+			if op == ws.OpText {
+				t = conn.Text
+			}
+			if h.Fin() && op != ws.OpContinuation && h.Rsv()&rsv1 == 0 && h.Length <= int64(len(data)-off-n) {
+				// The common case: a whole, uncompressed, unfragmented
+				// message in the buffer. No state to keep across it.
+				end := off + n + int(h.Length)
+				p := data[off+n : end]
+				codec.Mask(p, h.Key(), 0)
+				if t == conn.Text && !codec.ValidUTF8(p) {
+					c.fail(codec.ErrInvalidUTF8)
+					return len(data)
 				}
+				off = end
+				c.deliver(r, t, true, p, true)
+				continue
+			}
+			if op != ws.OpContinuation {
+				r.msgType = t
 				r.utf8.Reset()
 				r.deflated = h.Rsv()&rsv1 != 0
 			}
 			off += n
 			r.inFrame, r.fin, r.mask = true, h.Fin(), h.Key()
 			r.remaining, r.maskOff = h.Length, 0
+			// Only a compressed message gets here whole (the fast path
+			// above takes the others).
 			r.whole = h.Fin() && op != ws.OpContinuation && int64(len(data)-off) >= h.Length
 		}
 		k := r.remaining
@@ -184,7 +201,7 @@ func (c *connection) readFrames(data []byte) int {
 				r.msgType = 0
 			}
 		}
-		c.deliver(r, t, msgDone, chunk, r.whole && msgDone)
+		c.deliver(r, t, msgDone, chunk, false)
 	}
 	if c.flags.has(readDone) {
 		return len(data)
