@@ -22,7 +22,7 @@ func (b backend) Upgrade(a *upgrade.Accepted) (*conn.WebSocket, error) {
 		o.mu.Unlock()
 		return nil, conn.ErrAborted
 	}
-	buf := o.buffer(&c.srv.pool)
+	buf := o.buffer(&c.srv.sends)
 	buf.B = a.AppendResponse(buf.B)
 	ws, peer := conn.New(c)
 	if c.z != nil {

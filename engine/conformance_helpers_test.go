@@ -2,8 +2,9 @@ package engine_test
 
 // Shared helpers of the RFC 6455 conformance tests (conformance_*_test.go).
 // The tests are grouped like the sections of the Autobahn testsuite and run
-// against two echo endpoints of the same server: /echo, a blocking
-// conn.WebSocket handler, and /events, an EventHandler.
+// against three echo endpoints of the same server: /echo, a blocking
+// conn.WebSocket handler; /events, an EventHandler echoing with Send; and
+// /events-nocopy, one echoing with SendNoCopy.
 
 import (
 	"bytes"
@@ -17,14 +18,15 @@ import (
 	"github.com/volley-ws/volley/upgrade"
 )
 
-// Paths of the two echo endpoints started by cfStart.
+// Paths of the echo endpoints started by cfStart.
 const (
 	cfBlockingPath = "/echo"
 	cfEventsPath   = "/events"
+	cfNoCopyPath   = "/events-nocopy" // the event API echoing with SendNoCopy
 )
 
-// cfPaths lists both echo endpoints; tests run their cases on each.
-var cfPaths = []string{cfBlockingPath, cfEventsPath}
+// cfPaths lists the echo endpoints; tests run their cases on each.
+var cfPaths = []string{cfBlockingPath, cfEventsPath, cfNoCopyPath}
 
 // cfTCPBound bounds the wait for the server's TCP close after its close
 // frame.
@@ -70,6 +72,14 @@ func (cfEventEcho) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
 
 func (cfEventEcho) OnClose(*engine.Conn, error) {}
 
+// cfNoCopyEcho is cfEventEcho with SendNoCopy: a payload from 1 KiB on is
+// written from the server's input buffer.
+type cfNoCopyEcho struct{ cfEventEcho }
+
+func (cfNoCopyEcho) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
+	_ = c.SendNoCopy(t, p)
+}
+
 // cfStart starts a server with cfg (Addr and EventLoops filled in when
 // zero) serving cfEcho on cfBlockingPath and cfEventEcho on cfEventsPath,
 // and shuts it down when the test ends. It returns the listening address.
@@ -84,6 +94,7 @@ func cfStart(t *testing.T, cfg engine.Config) string {
 	srv := engine.New(cfg)
 	srv.HandleFunc(cfBlockingPath, cfEcho)
 	srv.HandleEvents(cfEventsPath, cfEventEcho{})
+	srv.HandleEvents(cfNoCopyPath, cfNoCopyEcho{})
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

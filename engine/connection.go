@@ -259,7 +259,7 @@ func (c *connection) writeFrame(op ws.OpCode, rsv byte, fin bool, payload []byte
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
-	o.appendFrame(&c.srv.pool, op, rsv, fin, payload)
+	o.appendFrame(&c.srv.sends, op, rsv, fin, payload)
 	o.mu.Unlock()
 	if flush {
 		c.Flush()
@@ -324,7 +324,7 @@ func (c *connection) Abort() {
 	dead := o.dead
 	o.dead = true
 	if o.buf != nil {
-		c.srv.pool.Put(o.buf)
+		c.srv.sends.put(o.buf)
 		o.buf = nil
 	}
 	c.signalRoom()
@@ -367,7 +367,7 @@ func (c *connection) queueLocal(b []byte, closeAfter bool) {
 	o := &c.out
 	o.mu.Lock()
 	if !o.dead {
-		buf := o.buffer(&c.srv.pool)
+		buf := o.buffer(&c.srv.sends)
 		buf.B = append(buf.B, b...)
 		if closeAfter {
 			o.closeAfter = true
@@ -383,16 +383,18 @@ func (c *connection) queueResponse(a *upgrade.Accepted) {
 	o := &c.out
 	o.mu.Lock()
 	if !o.dead {
-		b := o.buffer(&c.srv.pool)
+		b := o.buffer(&c.srv.sends)
 		b.B = a.AppendResponse(b.B)
 	}
 	o.mu.Unlock()
 }
 
-// flush writes everything queued with one gnet Write. It returns true when
-// the connection must now be closed (everything is written and a close was
-// asked for). Loop only.
-func (c *connection) flush() (closeNow bool) {
+// flush writes everything queued with one system call. It returns
+// closeNow when the connection must now be closed (everything is written
+// and a close was asked for), and gone when the write failed and gnet
+// closed the connection (OnClose has run). Loop only; in OnTraffic, before
+// the input is discarded, since the buffer may reference it.
+func (c *connection) flush() (closeNow, gone bool) {
 	o := &c.out
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
@@ -409,10 +411,16 @@ func (c *connection) flush() (closeNow bool) {
 	closeAfter := o.closeAfter
 	o.mu.Unlock()
 	if b != nil {
-		_, err := c.gc.Write(b.B)
-		c.srv.pool.Put(b)
+		var err error
+		switch {
+		case len(b.ext) > 0:
+			err = c.writeRefs(b)
+		case len(b.B) > 0:
+			_, err = c.gc.Write(b.B)
+		}
+		c.srv.sends.put(b)
 		if err != nil {
-			return false // gnet closed the connection; OnClose follows
+			return false, true
 		}
 	}
 	pending := c.gc.OutboundBuffered()
@@ -428,7 +436,27 @@ func (c *connection) flush() (closeNow bool) {
 	} else if c.signals.draining() {
 		c.srv.unwatchDrain(c)
 	}
-	return closeAfter && pending == 0
+	return closeAfter && pending == 0, false
+}
+
+// writeRefs writes b, which references payloads in gnet's input (see
+// sendBuf), with one writev when gnet buffers nothing for the connection.
+// What the socket does not take, or all of it when gnet already buffers
+// earlier bytes, goes through gnet's Write, which keeps a copy and reports
+// a broken connection. Loop only, before the input is discarded.
+func (c *connection) writeRefs(b *sendBuf) error {
+	n := 0
+	if c.gc.OutboundBuffered() == 0 {
+		n = b.writev(c.gc.Fd())
+		if n == b.size() {
+			return nil
+		}
+	}
+	rest := c.srv.sends.get()
+	rest.B = b.appendRest(rest.B, n)
+	_, err := c.gc.Write(rest.B)
+	c.srv.sends.put(rest)
+	return err
 }
 
 // beginClosing half-closes the socket once everything is written: the peer

@@ -41,6 +41,7 @@ func dbServer(tb testing.TB, z upgrade.Compression, idleRelease time.Duration) *
 		ebEcho(ctx)
 	})
 	srv.HandleEvents("/event", ebEvents{})
+	srv.HandleEvents("/event-nocopy", ebEventsNoCopy{})
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)
 	}

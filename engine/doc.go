@@ -6,7 +6,9 @@
 //   - HandleFunc runs an upgrade.HandlerFunc on its own goroutine per
 //     request, with the blocking conn.WebSocket API (Send/Receive).
 //   - HandleEvents runs an EventHandler's callbacks on the event loop with
-//     zero-copy payloads, for latency-sensitive applications.
+//     zero-copy payloads, for latency-sensitive applications. What they
+//     send leaves in one write per loop iteration; Conn.SendNoCopy sends a
+//     received payload without copying it (writev from the input buffer).
 //
 // Plain HTTP requests are served on the same port (keep-alive, exact-path
 // routing, 404 for unknown paths), so one server serves a page and its

@@ -87,6 +87,25 @@ func (e *Conn) UserData() any { return e.user }
 // compressed before Send returns, and concurrent Sends on one connection
 // take turns for that.
 func (e *Conn) Send(t conn.MessageType, data []byte) error {
+	return e.send(t, data, queueCopy)
+}
+
+// SendNoCopy is Send for a payload the connection received: when data is
+// (part of) a message OnMessage was handed in this callback, and at least
+// 1 KiB, it is not copied. The frame's header is queued, and the payload is
+// written from gnet's input buffer, together with everything else queued
+// in this loop iteration, with one writev when the callback returns (the
+// part the socket does not take is copied then). So data must not change
+// until the callback returns. Any other data is copied before SendNoCopy
+// returns, as Send does; so is everything on a permessage-deflate
+// connection, whose messages are compressed. Errors as Send's. Safe from
+// any goroutine; it saves the copy only when called from the callback.
+func (e *Conn) SendNoCopy(t conn.MessageType, data []byte) error {
+	return e.send(t, data, queueNoCopy)
+}
+
+// send is Send and SendNoCopy.
+func (e *Conn) send(t conn.MessageType, data []byte, how queueHow) error {
 	if t != conn.Text && t != conn.Binary {
 		return conn.ErrInvalidMessageType
 	}
@@ -96,7 +115,7 @@ func (e *Conn) Send(t conn.MessageType, data []byte) error {
 	if z := e.z; z != nil {
 		return e.sendCompressed(z, t, data)
 	}
-	return e.queue(opcode(t, true), 0, data, true)
+	return e.queue(opcode(t, true), 0, data, how)
 }
 
 // sendCompressed is Send on a permessage-deflate connection.
@@ -112,16 +131,25 @@ func (e *Conn) sendCompressed(z *compression, t conn.MessageType, data []byte) e
 	p, rsv, scratch := z.compress(e.srv, true, true, data)
 	// No second room check: with context takeover, a compressed message
 	// that is not sent would corrupt the context for the next ones.
-	err := e.queue(opcode(t, true), rsv, p, false)
+	err := e.queue(opcode(t, true), rsv, p, queueCompressed)
 	if scratch != nil {
 		e.srv.pool.Put(scratch)
 	}
 	return err
 }
 
-// queue appends one whole-message frame unless the connection is closed or,
-// when checkRoom, its unsent bytes are over the limit.
-func (e *Conn) queue(op ws.OpCode, rsv byte, payload []byte, checkRoom bool) error {
+// queueHow is how queue takes a payload.
+type queueHow uint8
+
+const (
+	queueCopy       queueHow = iota // copied; refused over MaxUnsentBytes
+	queueNoCopy                     // referenced when it can be (appendFrameRef); refused over MaxUnsentBytes
+	queueCompressed                 // copied; the room was checked before compressing
+)
+
+// queue appends one whole-message frame unless the connection is closed or
+// (but for queueCompressed) its unsent bytes are over the limit.
+func (e *Conn) queue(op ws.OpCode, rsv byte, payload []byte, how queueHow) error {
 	c := e.c()
 	o := &c.out
 	o.mu.Lock()
@@ -129,11 +157,15 @@ func (e *Conn) queue(op ws.OpCode, rsv byte, payload []byte, checkRoom bool) err
 		o.mu.Unlock()
 		return conn.ErrClosed
 	}
-	if checkRoom && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+	if how != queueCompressed && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		o.mu.Unlock()
 		return ErrSendQueueFull
 	}
-	o.appendFrame(&c.srv.pool, op, rsv, true, payload)
+	if how == queueNoCopy {
+		o.appendFrameRef(&c.srv.sends, op, payload)
+	} else {
+		o.appendFrame(&c.srv.sends, op, rsv, true, payload)
+	}
 	c.unlockAndWake()
 	return nil
 }

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -85,4 +86,36 @@ func ExampleServer_HandleEvents() {
 	typ, reply, _ := c.ReadMessage()
 	fmt.Println(typ == websocket.BinaryMessage, reply)
 	// Output: true [1 2 3]
+}
+
+// noCopyEcho echoes with SendNoCopy: a payload from 1 KiB on goes out
+// from the server's input buffer, with writev, instead of being copied.
+type noCopyEcho struct{ exampleEcho }
+
+func (noCopyEcho) OnMessage(c *engine.Conn, t conn.MessageType, payload []byte) {
+	c.SendNoCopy(t, payload) // payload must not change until the callback returns
+}
+
+// An echo of large messages that never copies them: SendNoCopy of the
+// received payload.
+func ExampleConn_SendNoCopy() {
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
+	srv.HandleEvents("/echo", noCopyEcho{})
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown(context.Background())
+
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	msg := bytes.Repeat([]byte("volley "), 10_000)
+	c.WriteMessage(websocket.BinaryMessage, msg)
+	_, reply, _ := c.ReadMessage()
+	fmt.Println(len(reply), bytes.Equal(reply, msg))
+	// Output: 70000 true
 }

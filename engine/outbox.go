@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/valyala/bytebufferpool"
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
@@ -13,9 +12,10 @@ import (
 
 // outbox queues what a connection sends until its event loop writes it.
 // Any goroutine appends whole frames under mu; the loop takes the whole
-// buffer at once and writes it with one gnet Write, so everything queued in
-// one loop iteration leaves in one syscall. The buffer comes from a pool
-// and goes back after each write: an idle connection holds none.
+// buffer at once and writes it with one system call (write, or writev when
+// it references payloads in gnet's input: see sendBuf), so everything
+// queued in one loop iteration leaves together. The buffer comes from a
+// pool and goes back after each write: an idle connection holds none.
 //
 // Writes to the socket happen under wmu: the loop's flush through gnet, and
 // a blocking WebSocket's direct writes from its own goroutine (Flush), which
@@ -24,7 +24,7 @@ import (
 type outbox struct {
 	wmu         sync.Mutex
 	mu          sync.Mutex
-	buf         *bytebufferpool.ByteBuffer
+	buf         *sendBuf
 	gnetPending int32 // bytes gnet still buffers, as of the last flush (at most MaxInt32)
 	scheduled   bool  // a flush is coming: the loop is running or was woken
 	closeQueued bool  // a close frame is queued: no more frames
@@ -36,7 +36,7 @@ type outbox struct {
 func (o *outbox) unsent() int {
 	n := int(o.gnetPending)
 	if o.buf != nil {
-		n += len(o.buf.B)
+		n += o.buf.size()
 	}
 	return n
 }
@@ -50,23 +50,36 @@ func (o *outbox) full(max int) bool {
 
 // buffer returns the queue's buffer, taking one from pool when there is
 // none; mu must be held.
-func (o *outbox) buffer(pool *bytebufferpool.Pool) *bytebufferpool.ByteBuffer {
+func (o *outbox) buffer(pool *sendPool) *sendBuf {
 	if o.buf == nil {
-		o.buf = pool.Get()
+		o.buf = pool.get()
 	}
 	return o.buf
 }
 
 // appendFrame appends one unmasked frame with the RSV bits rsv; mu must
 // be held.
-func (o *outbox) appendFrame(pool *bytebufferpool.Pool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
+func (o *outbox) appendFrame(pool *sendPool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
 	b := o.buffer(pool)
 	b.B = codec.AppendFrame(b.B, fin, rsv, op, payload)
 }
 
+// appendFrameRef appends one unmasked, unfragmented, uncompressed frame
+// whose payload, when the buffer allows it (see sendBuf.canReference), is
+// written from where it is instead of copied; mu must be held.
+func (o *outbox) appendFrameRef(pool *sendPool, op ws.OpCode, payload []byte) {
+	b := o.buffer(pool)
+	if !b.canReference(payload) {
+		b.B = codec.AppendFrame(b.B, true, 0, op, payload)
+		return
+	}
+	b.B = codec.AppendHeader(b.B, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	b.reference(payload)
+}
+
 // appendControl appends a ping or pong unless a close frame was queued or
 // the connection is gone. The loop flushes it at the end of the iteration.
-func (o *outbox) appendControl(pool *bytebufferpool.Pool, op ws.OpCode, payload []byte) {
+func (o *outbox) appendControl(pool *sendPool, op ws.OpCode, payload []byte) {
 	o.mu.Lock()
 	if !o.closeQueued && !o.dead {
 		o.appendFrame(pool, op, 0, true, payload)
@@ -81,7 +94,7 @@ func (c *connection) appendClose(code conn.StatusCode, reason string, thenClose 
 	o := &c.out
 	var p [2 + 123]byte
 	payload := codec.AppendClosePayload(p[:0], ws.StatusCode(code), reason)
-	o.appendFrame(&c.srv.pool, ws.OpClose, 0, true, payload)
+	o.appendFrame(&c.srv.sends, ws.OpClose, 0, true, payload)
 	o.closeQueued = true
 	if thenClose {
 		o.closeAfter = true

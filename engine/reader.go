@@ -264,7 +264,7 @@ var errUnreadLimit = &codec.Error{Code: ws.StatusPolicyViolation, Reason: "handl
 func (c *connection) control(op ws.OpCode, p []byte) {
 	switch op {
 	case ws.OpPing:
-		c.out.appendControl(&c.srv.pool, ws.OpPong, p)
+		c.out.appendControl(&c.srv.sends, ws.OpPong, p)
 	case ws.OpPong:
 		c.flags.set(pinged, false)
 	case ws.OpClose:

@@ -30,6 +30,8 @@ type Server struct {
 	// connections name by index.
 	eventHandlers []EventHandler
 	pool          bytebufferpool.Pool
+	// sends holds the outboxes' buffers between writes.
+	sends sendPool
 	// reqs holds the requests handshakes are parsed into without copying
 	// (upgrade.ParseRequestNoCopy), one per loop in use.
 	reqs sync.Pool

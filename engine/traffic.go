@@ -10,13 +10,12 @@ import (
 
 // traffic is OnTraffic: it runs when bytes arrive or the connection is
 // woken. It applies hand-offs from handler goroutines, parses what is
-// buffered, checks deadlines, then writes everything queued at once.
+// buffered, checks deadlines, writes everything queued at once, and only
+// then lets gnet discard the input: payloads sent with SendNoCopy are
+// written from it.
 func (c *connection) traffic() gnet.Action {
 	s := c.srv
 	o := &c.out
-	o.mu.Lock()
-	o.scheduled = true // sends from callbacks are flushed below, not woken
-	o.mu.Unlock()
 
 	now := s.coarseNow()
 	switch c.signals.takeHandoff() {
@@ -40,6 +39,12 @@ func (c *connection) traffic() gnet.Action {
 	}
 
 	data, _ := c.gc.Peek(-1)
+	o.mu.Lock()
+	o.scheduled = true // sends from callbacks are flushed below, not woken
+	if c.isEvent() && len(data) > 0 && !o.dead {
+		o.buffer(&s.sends).setInput(data)
+	}
+	o.mu.Unlock()
 	if len(data) > int(c.leftover) {
 		c.lastRead = now
 		c.flags.set(pinged, false)
@@ -67,15 +72,19 @@ func (c *connection) traffic() gnet.Action {
 			break
 		}
 	}
-	if off > 0 {
-		_, _ = c.gc.Discard(off)
-	}
 	c.leftover = int32(len(data) - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
 	}
-	if c.flush() {
+	closeNow, gone := c.flush()
+	if gone {
+		return gnet.None // gnet closed the connection in the write
+	}
+	if off > 0 {
+		_, _ = c.gc.Discard(off)
+	}
+	if closeNow {
 		c.beginClosing()
 		if s.shutdown.Load() {
 			return gnet.Close // no lingering for the peer's FIN while shutting down
@@ -159,7 +168,7 @@ func (c *connection) checkIdle(now moment) {
 		c.idleCheck.Store(c.lastRead.add(half))
 	case !c.flags.has(pinged):
 		c.flags.set(pinged, true)
-		c.out.appendControl(&c.srv.pool, ws.OpPing, nil)
+		c.out.appendControl(&c.srv.sends, ws.OpPing, nil)
 		c.idleCheck.Store(c.lastRead.add(2 * half).later(now.add(half)))
 	default:
 		c.idleCheck.Store(0)
@@ -185,7 +194,7 @@ func (c *connection) closed() {
 	o.mu.Lock()
 	o.dead = true
 	if o.buf != nil {
-		s.pool.Put(o.buf)
+		s.sends.put(o.buf)
 		o.buf = nil
 	}
 	c.signalRoom()

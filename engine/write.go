@@ -3,7 +3,6 @@ package engine
 import (
 	"unsafe"
 
-	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +33,7 @@ func (c *connection) Flush() {
 		c.wakeLoop()
 		return
 	}
-	b := o.buf
+	b := o.buf // a blocking WebSocket's: bytes only, no extents
 	o.buf = nil
 	o.mu.Unlock()
 	c.signals.uncork()
@@ -42,7 +41,7 @@ func (c *connection) Flush() {
 	n := writeAll(c.gc.Fd(), b.B)
 	if n == len(b.B) {
 		o.wmu.Unlock()
-		c.srv.pool.Put(b)
+		c.srv.sends.put(b)
 		return
 	}
 	c.requeue(b, n)
@@ -52,18 +51,18 @@ func (c *connection) Flush() {
 
 // requeue puts back what a direct write left of b (from n on) for the loop
 // to write, before anything queued meanwhile. out.wmu must be held.
-func (c *connection) requeue(b *bytebufferpool.ByteBuffer, n int) {
+func (c *connection) requeue(b *sendBuf, n int) {
 	o := &c.out
 	rest := b.B[n:]
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.dead {
-		c.srv.pool.Put(b)
+		c.srv.sends.put(b)
 		return
 	}
 	if o.buf != nil {
 		rest = append(rest, o.buf.B...)
-		c.srv.pool.Put(o.buf)
+		c.srv.sends.put(o.buf)
 	}
 	b.B = append(b.B[:0], rest...)
 	o.buf = b
