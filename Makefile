@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test deps fuzz vet bench bench-capped bench-build
+.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab
 
 run:
 	go run ./cmd/volley
@@ -31,3 +31,8 @@ bench:
 
 bench-capped:
 	CAP=$${CAP:-0.5} SCENARIOS="$${SCENARIOS:-a b c}" ./scripts/bench.sh
+
+# This checkout against another commit's build (BASE), capped, b and c, 7
+# rounds: see scripts/bench-ab.sh.
+bench-ab:
+	./scripts/bench-ab.sh $(BASE)

@@ -17,7 +17,8 @@
 #   d  IDLE_CONNS idle connections (opened over IDLE_SOURCES source
 #      addresses 127.0.0.x): the server's VmRSS growth per connection
 #
-# Every setting below can be overridden from the environment.
+# Every setting below can be overridden from the environment. To compare
+# two builds of volley in one run, see scripts/bench-ab.sh (make bench-ab).
 # "scripts/bench.sh build" only builds the binaries into bench/bin/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,7 @@ RERUN_NOISY=${RERUN_NOISY:-2}      # ... and run them again up to this many time
 BUILD=${BUILD:-1}
 RESULTS=${RESULTS:-bench/results}
 CGROUP_ROOT=${CGROUP_ROOT:-/sys/fs/cgroup/cpu}
+VOLLEY_B=${VOLLEY_B:-}             # a second cmd/volley binary (another commit's build): servers volley-event-b, volley-blocking-b
 
 BIN=bench/bin
 SRV_PID=""
@@ -135,6 +137,15 @@ server_cmd() {
 		else
 			echo "$BIN/volley -addr $addr"
 		fi
+		;;
+	volley-event-b | volley-blocking-b)
+		if [ -z "$VOLLEY_B" ]; then
+			log "bench: $name needs VOLLEY_B, the path of a second cmd/volley binary"
+			return 1
+		fi
+		local api=event
+		[ "$name" = volley-blocking-b ] && api=blocking
+		echo "$VOLLEY_B -addr $addr -api $api"
 		;;
 	gws) echo "$BIN/gws-echo -addr $addr" ;;
 	gorilla) echo "$BIN/gorilla-echo -addr $addr" ;;
