@@ -35,11 +35,17 @@ type ncEcho struct {
 
 func (h *ncEcho) OnOpen(*engine.Conn) {}
 func (h *ncEcho) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
-	if err := c.SendNoCopy(t, p); err != nil {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
+	h.record(c.SendNoCopy(t, p))
+}
+
+// record keeps err, a send's result, unless it is nil.
+func (h *ncEcho) record(err error) {
+	if err == nil {
+		return
 	}
+	h.mu.Lock()
+	h.errs = append(h.errs, err)
+	h.mu.Unlock()
 }
 func (h *ncEcho) OnClose(*engine.Conn, error) {}
 
@@ -147,11 +153,7 @@ func (h *ncMixed) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
 		func() error { return c.SendNoCopy(t, p) },
 	}
 	for _, send := range sends {
-		if err := send(); err != nil {
-			h.mu.Lock()
-			h.errs = append(h.errs, err)
-			h.mu.Unlock()
-		}
+		h.record(send())
 	}
 }
 
@@ -182,18 +184,10 @@ func TestSendNoCopyCopiesOtherData(t *testing.T) {
 type ncThenOther struct{ ncEcho }
 
 func (h *ncThenOther) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
-	if err := c.SendNoCopy(t, p); err != nil {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	}
+	h.record(c.SendNoCopy(t, p))
 	done := make(chan error)
 	go func() { done <- c.SendText(fmt.Sprintf("after %d", len(p))) }()
-	if err := <-done; err != nil {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	}
+	h.record(<-done)
 }
 
 // TestSendNoCopyOrder: a send made by another goroutine after SendNoCopy
