@@ -79,28 +79,36 @@ func (b *sendBuf) reference(p []byte) {
 	b.extBytes += len(p)
 }
 
+// parts yields the buffer's output in order: the pieces of B between
+// extents and the extents' payloads, empty ones skipped.
+func (b *sendBuf) parts(yield func([]byte) bool) {
+	prev := 0
+	for _, e := range b.ext {
+		if e.at > prev && !yield(b.B[prev:e.at]) {
+			return
+		}
+		if !yield(e.p) {
+			return
+		}
+		prev = e.at
+	}
+	if len(b.B) > prev {
+		yield(b.B[prev:])
+	}
+}
+
 // writev writes the buffer to fd with one writev system call (two
 // iovecs per extent at most) and returns how much was written: all of it,
 // less when the socket is full, 0 on an error (the caller's fallback
 // write through gnet reports it).
 func (b *sendBuf) writev(fd int) int {
 	iov := b.iov[:0]
-	prev := 0
-	add := func(p []byte) {
-		if len(p) == 0 {
-			return
-		}
+	for p := range b.parts {
 		var v unix.Iovec
 		v.Base = &p[0]
 		v.SetLen(len(p))
 		iov = append(iov, v)
 	}
-	for _, e := range b.ext {
-		add(b.B[prev:e.at])
-		add(e.p)
-		prev = e.at
-	}
-	add(b.B[prev:])
 	b.iov = iov
 	if len(iov) == 0 {
 		return 0
@@ -120,22 +128,15 @@ func (b *sendBuf) writev(fd int) int {
 // appendRest appends to dst what the buffer holds from byte n of its
 // output on, in order.
 func (b *sendBuf) appendRest(dst []byte, n int) []byte {
-	prev := 0
-	skip := func(p []byte) []byte {
+	for p := range b.parts {
 		if n >= len(p) {
 			n -= len(p)
-			return nil
+			continue
 		}
-		p = p[n:]
+		dst = append(dst, p[n:]...)
 		n = 0
-		return p
 	}
-	for _, e := range b.ext {
-		dst = append(dst, skip(b.B[prev:e.at])...)
-		dst = append(dst, skip(e.p)...)
-		prev = e.at
-	}
-	return append(dst, skip(b.B[prev:])...)
+	return dst
 }
 
 // sendPool holds the sendBufs of outboxes between writes, so that an idle
