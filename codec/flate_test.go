@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/volley-ws/volley/internal/wstest"
 )
 
 // jsonish returns n bytes of compressible chat-like JSON.
@@ -182,16 +184,45 @@ func TestInflateBomb(t *testing.T) {
 }
 
 func TestInflateBadData(t *testing.T) {
+	valid, bad := wstest.UndeclaredDistance()
 	cases := map[string][]byte{
 		"reserved block type": {0xff, 0xff, 0xff},
 		"bad stored length":   {0x00, 0x05, 0x00, 0x00, 0x00},
 		"garbage":             []byte(strings.Repeat("\x7fnot deflate", 10)),
+		// A block without distance codes that writes a back-reference with
+		// the code of the block before it (RFC 1951 section 3.2.7).
+		"distance code not declared": append(append(bytes.Clone(valid), 0x00, 0x00, 0xff, 0xff), bad...),
+		"no distance codes":          bad,
 	}
 	for name, z := range cases {
 		var in Inflater
 		in.Init(NewFlate(1), false, 15)
 		if _, err := in.Inflate(nil, z, 1<<20); err != ErrBadDeflate {
 			t.Errorf("%s: %v, want ErrBadDeflate", name, err)
+		}
+	}
+}
+
+// TestInflateNoStaleCodes: a decompressor from the pool decodes with the
+// codes of the message in hand only, never with those a previous message
+// declared — on the same connection, or on another one sharing the Flate.
+// A block that declares no distance codes yet uses one fails.
+func TestInflateNoStaleCodes(t *testing.T) {
+	valid, bad := wstest.UndeclaredDistance()
+	for _, takeover := range []bool{false, true} {
+		f := NewFlate(1)
+		var a, b Inflater
+		a.Init(f, takeover, 15)
+		b.Init(f, takeover, 15)
+		out, err := a.Inflate(nil, valid, 0)
+		if err != nil || string(out) != "aaaa" {
+			t.Fatalf("takeover %v: valid message: %q %v", takeover, out, err)
+		}
+		if out, err := b.Inflate(nil, bad, 0); err != ErrBadDeflate {
+			t.Errorf("takeover %v: another connection: %q %v, want ErrBadDeflate", takeover, out, err)
+		}
+		if out, err := a.Inflate(nil, bad, 0); err != ErrBadDeflate {
+			t.Errorf("takeover %v: the same connection: %q %v, want ErrBadDeflate", takeover, out, err)
 		}
 	}
 }

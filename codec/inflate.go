@@ -1,11 +1,11 @@
 package codec
 
 import (
+	stdflate "compress/flate"
 	"errors"
 	"io"
 
 	"github.com/gobwas/ws"
-	"github.com/klauspost/compress/flate"
 )
 
 // ErrBadDeflate reports a compressed message whose data is not valid
@@ -146,4 +146,4 @@ func (t *twoReader) ReadByte() (byte, error) {
 	return c, nil
 }
 
-var _ flate.Reader = (*twoReader)(nil)
+var _ stdflate.Reader = (*twoReader)(nil)

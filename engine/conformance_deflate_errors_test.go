@@ -143,6 +143,7 @@ func pdBadDataCases() []pdBadData {
 	fresh := func(p []byte) []byte { return wstest.NewCompressor(false, 15, 6).Compress(p) }
 	var far wstest.BitWriter
 	far.FixedBlock(false, append(wstest.Literals([]byte("abc")), wstest.Token{Length: 3, Distance: 32768}))
+	declared, undeclared := wstest.UndeclaredDistance()
 	return []pdBadData{
 		// A block of the reserved type 3 (RFC 1951 section 3.2.3).
 		{"block-type-3", wstest.OpText, false, []byte{0x06, 0x55, 0xaa, 0x00}},
@@ -153,6 +154,11 @@ func pdBadDataCases() []pdBadData {
 		// A back-reference 32 KiB back, before the start of any history
 		// a test connection has.
 		{"distance-too-far", wstest.OpText, false, far.SyncFlushMessage()},
+		// A block that declares no distance codes (RFC 1951 section 3.2.7)
+		// yet writes a back-reference, alone and after a block that
+		// declared the code it writes.
+		{"no-distance-codes", wstest.OpText, false, undeclared},
+		{"distance-code-not-declared", wstest.OpBinary, false, append(append(bytes.Clone(declared), wstest.DeflateTail...), undeclared...)},
 		// A dynamic-Huffman block cut inside its code tables.
 		{"truncated-dynamic-header", wstest.OpBinary, false, fresh(pdMessage(pdJSONText, 5000, 5))[:12]},
 		// Compressed fine, but the text is not UTF-8 (RFC 6455 section 8.1).
@@ -206,6 +212,32 @@ func TestConformanceDeflateBadData(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestConformanceDeflateNoStaleCodes (RFC 1951 section 3.2.7 under RFC
+// 7692 section 7.2.2): a message is decoded with the Huffman codes it
+// declares, never with those of an earlier message. A connection sends a
+// block that declares a distance code and uses it; then a block that
+// declares no distance codes but writes that code fails the connection
+// with 1007, on another connection (one event loop: the server's pooled
+// decompressor is the same) and on the first one.
+func TestConformanceDeflateNoStaleCodes(t *testing.T) {
+	cfg := pdConfig(upgrade.Compression{Enabled: true, ContextTakeover: true})
+	cfg.EventLoops = 1
+	addr := cfStart(t, cfg)
+	declared, undeclared := wstest.UndeclaredDistance()
+	for _, path := range cfPaths {
+		t.Run(path[1:], func(t *testing.T) {
+			a := pdDial(t, addr, path, pdName)
+			a.WriteFrame(true, wstest.RSV1, wstest.OpBinary, declared, true)
+			a.expect(wstest.OpBinary, []byte("aaaa"), pdCompresses(0, 4))
+			b := pdDial(t, addr, path, pdName)
+			b.WriteFrame(true, wstest.RSV1, wstest.OpBinary, undeclared, true)
+			cfExpectFail(t, b.Conn, 1007)
+			a.WriteFrame(true, wstest.RSV1, wstest.OpBinary, undeclared, true)
+			cfExpectFail(t, a.Conn, 1007)
+		})
 	}
 }
 

@@ -9,8 +9,8 @@ package wstest
 // allows RSV1.
 //
 // The decompressor is a DEFLATE decoder of its own (RFC 1951), written
-// independently of both compress/flate and the klauspost package the
-// server uses, because neither reports how far back a stream refers:
+// independently of both compress/flate and the klauspost package, because
+// neither reports how far back a stream refers:
 // server_max_window_bits and server_no_context_takeover are promises about
 // back-reference distances, which only a decoder that sees them can check.
 

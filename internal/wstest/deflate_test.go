@@ -127,6 +127,8 @@ func TestDeflateInflateRejects(t *testing.T) {
 		w.WriteBits(0, 16)
 		return w.Bytes()
 	}
+	valid, bad := UndeclaredDistance()
+	undeclared := append(append(append(valid, DeflateTail...), bad...), DeflateTail...)
 	cases := []struct {
 		name string
 		data []byte
@@ -138,6 +140,7 @@ func TestDeflateInflateRejects(t *testing.T) {
 		{"stored-truncated", []byte{0x00, 0x05, 0x00, 0xfa, 0xff, 'h', 'e'}, "inside a block"},
 		{"distance-too-far", append(fixedThenDist(4), DeflateTail...), "too far back"},
 		{"over-subscribed", overSub(), "over-subscribed"},
+		{"undeclared-distance", undeclared, "invalid code"},
 		{"truncated-fixed", []byte{0xf2, 0x48}, "inside a block"},
 		{"garbage-text", []byte("hello world, not deflate"), ""},
 	}
@@ -152,6 +155,69 @@ func TestDeflateInflateRejects(t *testing.T) {
 				t.Fatalf("compress/flate accepts it")
 			}
 		})
+	}
+}
+
+// TestDeflateBitWriterDynamic: blocks with dynamic codes decode with
+// compress/flate and Inflate, long codes and every length symbol included.
+func TestDeflateBitWriterDynamic(t *testing.T) {
+	// 43 literals, the end of block and the 29 length symbols: 73 codes,
+	// 63 of six bits, one each of 7 to 14 bits, two of 15 — complete, as
+	// 63/64 + (1/128 + ... + 1/16384) + 2/32768 = 1 — the length symbols
+	// among the longest.
+	letters := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq")
+	lit := make([]int, 286)
+	var syms []int
+	for _, b := range letters {
+		syms = append(syms, int(b))
+	}
+	syms = append(syms, 256)
+	for s := 257; s < 286; s++ {
+		syms = append(syms, s)
+	}
+	for i, s := range syms {
+		lit[s] = 6
+		if i >= 63 {
+			lit[s] = min(i-63+7, 15)
+		}
+	}
+	dist := make([]int, 30)
+	for j := range dist {
+		dist[j] = 5 // 30 codes of 5 bits: incomplete but used as declared
+	}
+	dist[0], dist[1] = 4, 4 // now complete: 2/16 + 28/32 = 1
+	var toks []Token
+	toks = append(toks, Literals(letters)...)
+	for i, n := 0, len(letters); i < 29; i++ {
+		toks = append(toks, Token{Length: lengthBase[i], Distance: min(distBase[i], n)})
+		n += lengthBase[i]
+	}
+	toks = append(toks, Token{Length: 258, Distance: 1})
+	var w BitWriter
+	c := w.DynamicHeader(true, lit, dist)
+	w.Tokens(c, toks)
+	w.EndBlock(c)
+	data := w.Bytes()
+	want := bytes.Clone(letters)
+	for _, tk := range toks[len(letters):] {
+		for range tk.Length {
+			want = append(want, want[len(want)-tk.Distance])
+		}
+	}
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(data)))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("compress/flate: %d bytes, %v; want %d", len(got), err, len(want))
+	}
+	res, err := Inflate(nil, data)
+	if err != nil || !bytes.Equal(res.Out, want) || !res.Final || len(res.Rest) != 0 {
+		t.Fatalf("Inflate: %v %v", err, bytes.Equal(res.Out, want))
+	}
+
+	valid, _ := UndeclaredDistance()
+	src := append(bytes.Clone(valid), 0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff)
+	got, err = io.ReadAll(flate.NewReader(bytes.NewReader(src)))
+	if err != nil || string(got) != "aaaa" {
+		t.Fatalf("UndeclaredDistance valid: %q %v", got, err)
 	}
 }
 

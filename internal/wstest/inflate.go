@@ -174,8 +174,10 @@ var (
 	fixedLit, fixedDist = fixedCodes()
 )
 
-func fixedCodes() (*huffman, *huffman) {
-	var lit [288]int
+// fixedLengths returns the code lengths of the fixed Huffman codes (RFC
+// 1951 section 3.2.6): 288 literal/length codes and 32 distance codes.
+func fixedLengths() (lit, dist []int) {
+	lit = make([]int, 288)
 	for i := range lit {
 		switch {
 		case i < 144:
@@ -188,15 +190,20 @@ func fixedCodes() (*huffman, *huffman) {
 			lit[i] = 8
 		}
 	}
-	var dist [32]int
+	dist = make([]int, 32)
 	for i := range dist {
 		dist[i] = 5
 	}
-	l, err := newHuffman(lit[:], "literal/length")
+	return lit, dist
+}
+
+func fixedCodes() (*huffman, *huffman) {
+	lit, dist := fixedLengths()
+	l, err := newHuffman(lit, "literal/length")
 	if err != nil {
 		panic(err)
 	}
-	d, err := newHuffman(dist[:], "distance")
+	d, err := newHuffman(dist, "distance")
 	if err != nil {
 		panic(err)
 	}
