@@ -181,11 +181,12 @@ func TestDeflateBitWriterDynamic(t *testing.T) {
 			lit[s] = min(i-63+7, 15)
 		}
 	}
+	// Distance codes: two of 4 bits, 28 of 5 (2/16 + 28/32 = 1).
 	dist := make([]int, 30)
 	for j := range dist {
-		dist[j] = 5 // 30 codes of 5 bits: incomplete but used as declared
+		dist[j] = 5
 	}
-	dist[0], dist[1] = 4, 4 // now complete: 2/16 + 28/32 = 1
+	dist[0], dist[1] = 4, 4
 	var toks []Token
 	toks = append(toks, Literals(letters)...)
 	for i, n := 0, len(letters); i < 29; i++ {
