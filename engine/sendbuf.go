@@ -34,8 +34,11 @@ type extent struct {
 
 const (
 	// noCopyMin is the smallest payload SendNoCopy writes from where it
-	// is. Below it a copy costs less than the iovec the kernel would walk
-	// and the frame header split from its payload.
+	// is. Below 512 bytes a copy costs less than the iovec the kernel
+	// would walk and the frame header split from its payload; from 512
+	// bytes to 4 KiB a flush costs the same either way, and from there
+	// referencing wins (BenchmarkSendBufFlush, BENCHMARKS.md). 1 KiB
+	// keeps clear of the crossover.
 	noCopyMin = 1024
 	// maxExtents bounds the payloads one flush references, so that a
 	// writev never passes the kernel's 1024 iovecs (IOV_MAX): each extent
