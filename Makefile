@@ -10,16 +10,18 @@ build:
 vet:
 	go vet ./...
 
-test: deps
-	./scripts/test.sh
+# The whole suite, reported stage by stage (scripts/test.sh); it runs
+# scripts/deps.sh first.
+test:
+	@./scripts/test.sh
 
 # What the tests need beyond Go (chromium, nginx, Node's ws): installed
 # when missing. make test runs it first.
 deps:
-	./scripts/deps.sh
+	@./scripts/deps.sh
 
 fuzz:
-	FUZZTIME=$${FUZZTIME:-1000000x} ./scripts/fuzz.sh
+	@FUZZTIME=$${FUZZTIME:-1000000x} ./scripts/fuzz.sh
 
 # Echo benchmarks against gws, gorilla, nbio and a raw gnet echo (see
 # scripts/bench.sh for the settings: ROUNDS, DURATION, SCENARIOS, CAP, ...).

@@ -1,18 +1,75 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, staticcheck, every test under the race
-# detector (shuffled), the allocation tests without it, then a short run of
-# every fuzz target.
+# The whole test suite (make test): installs what the tests need
+# (scripts/deps.sh), then checks formatting, runs go vet and staticcheck,
+# every test under the race detector (shuffled), the allocation tests without
+# it, and a short run of every fuzz target (scripts/fuzz.sh). The module in
+# interop/, when there is one, gets its own go vet, staticcheck and race
+# stages; bench/peers (the benchmark's peer servers) is not tested.
+#
+# It prints a line as each stage starts and ends, one line per package
+# tested, the full output of failing tests, and a summary; everything else
+# goes to a log directory the summary names (scripts/lib/report.sh). Every
+# stage runs even when one before it failed (except when installing fails);
+# the exit status is 1 when any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/report.sh
+. scripts/lib/report.sh
+report_dir
+trap report_interrupted INT TERM
 
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*'))
-if [ -n "$unformatted" ]; then
-	echo "gofmt needed:"; echo "$unformatted"; exit 1
+STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# The Go files to check: those git knows of, and new ones it does not
+# ignore; outside a git checkout, every one but bench/'s.
+go_files() {
+	local f
+	{ git ls-files -co --exclude-standard -- '*.go' 2>/dev/null ||
+		find . -name '*.go' -not -path './bench/*'; } |
+		while IFS= read -r f; do
+			if [ -f "$f" ]; then printf '%s\n' "$f"; fi
+		done
+}
+
+check_gofmt() {
+	local files=() out
+	mapfile -t files < <(go_files)
+	if [ ${#files[@]} -eq 0 ]; then
+		echo "no Go files found"
+		return 1
+	fi
+	if ! out=$(gofmt -l "${files[@]}" 2>&1); then
+		printf '%s\n' "$out" | sed 's/^/    | /'
+		return 1
+	fi
+	if [ -n "$out" ]; then
+		echo "not gofmt-formatted (gofmt -w FILE rewrites it):"
+		printf '%s\n' "$out" | sed 's/^/    | /'
+		return 1
+	fi
+}
+
+if ! ./scripts/deps.sh; then
+	# Without chromium, nginx or Node the tests' failures would only say so.
+	REPORT_FAILED=1
+	report_finish
 fi
-go vet ./...
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-go test -race -shuffle=on -count=1 -timeout 20m ./...
+
+stage "gofmt" check_gofmt
+stage "go vet" quietly go-vet go vet ./...
+stage "staticcheck" quietly staticcheck go run "$STATICCHECK" ./...
+stage "tests (race, shuffled)" gotest -race -shuffle=on -count=1 -timeout 20m ./...
 # The allocation tests again without the race detector, whose sync.Pool drops
 # items on purpose (TestEchoZeroAllocs skips itself under -race).
-go test -count=1 -run 'Alloc' ./...
-./scripts/fuzz.sh # FUZZTIME: 100000x unless set
+stage "allocation tests" gotest -count=1 -run 'Alloc' ./...
+
+# The interop module: tests against other WebSocket libraries and clients,
+# with its own go.mod (which replaces volley with this checkout).
+if [ -f interop/go.mod ]; then
+	stage "interop: go vet" in_dir interop quietly interop-go-vet go vet ./...
+	stage "interop: staticcheck" in_dir interop quietly interop-staticcheck go run "$STATICCHECK" ./...
+	stage "interop: tests (race, shuffled)" in_dir interop gotest -race -shuffle=on -count=1 -timeout 20m ./...
+fi
+
+./scripts/fuzz.sh || REPORT_FAILED=1 # FUZZTIME: 100000x unless set
+report_finish
