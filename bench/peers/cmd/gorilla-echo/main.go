@@ -2,6 +2,11 @@
 // benchmarks: net/http, the package's Upgrader with default options and a
 // goroutine per connection echoing with ReadMessage/WriteMessage, as in
 // gorilla's examples/echo.
+//
+// For the hostile-client benchmark (bench/cmd/hostile), -deflate sets the
+// Upgrader's EnableCompression and -max-message calls SetReadLimit on every
+// connection (gorilla counts the bytes on the wire, before inflating);
+// both are off by default, so the echo benchmarks run gorilla as above.
 package main
 
 import (
@@ -16,12 +21,17 @@ import (
 
 var upgrader = websocket.Upgrader{} // default options, as the example
 
+var maxMessage int64 // -max-message: SetReadLimit, when positive
+
 func echo(w http.ResponseWriter, r *http.Request) {
 	c, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade has answered the client
 	}
 	defer c.Close()
+	if maxMessage > 0 {
+		c.SetReadLimit(maxMessage)
+	}
 	for {
 		mt, msg, err := c.ReadMessage()
 		if err != nil {
@@ -35,6 +45,8 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "listen address")
+	flag.BoolVar(&upgrader.EnableCompression, "deflate", false, "accept permessage-deflate")
+	flag.Int64Var(&maxMessage, "max-message", 0, "SetReadLimit on every connection, bytes (0: no limit)")
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", echo)

@@ -9,6 +9,11 @@
 // messages of one connection are handled at once, so the echoes of a
 // pipelined client may come back out of order, which an echo benchmark
 // that checks every byte cannot accept.)
+//
+// For the hostile-client benchmark (bench/cmd/hostile), -deflate turns on
+// permessage-deflate and -max-message sets ReadMaxPayloadSize (which gws
+// also applies to inflated messages); both are off by default, so the echo
+// benchmarks run gws as above.
 package main
 
 import (
@@ -35,10 +40,14 @@ func (handler) OnMessage(socket *gws.Conn, message *gws.Message) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "listen address")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
+	maxMessage := flag.Int("max-message", 0, "ReadMaxPayloadSize, bytes (0: gws's default, 16 MiB)")
 	flag.Parse()
 	srv := gws.NewServer(handler{}, &gws.ServerOption{
-		CheckUtf8Enabled: true,
-		Recovery:         gws.Recovery,
+		CheckUtf8Enabled:   true,
+		Recovery:           gws.Recovery,
+		ReadMaxPayloadSize: *maxMessage,
+		PermessageDeflate:  gws.PermessageDeflate{Enabled: *deflate},
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
