@@ -3,14 +3,12 @@ package codec
 import (
 	"strings"
 	"testing"
-
-	"github.com/gobwas/ws"
 )
 
 func TestNoAllocs(t *testing.T) {
 	frame := cat([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}, testKey[:])
 	bad := []byte{0x82, 0x7e, 0x00, 0x05}
-	h := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 70000}
+	h := Header{Fin: true, OpCode: OpBinary, Masked: true, Mask: testKey, Length: 70000}
 	payload := make([]byte, 4096)
 	text := []byte(strings.Repeat("plain ascii, then ünïcödé € 😀 ", 64))
 	closeOK := []byte("\x03\xe8normal closure, thank you ✓")
@@ -20,7 +18,7 @@ func TestNoAllocs(t *testing.T) {
 	out := make([]byte, 0, 256)
 
 	var (
-		gotH   ws.Header
+		gotH   Header
 		gotW   WireHeader
 		gotN   int
 		gotErr error
@@ -57,19 +55,19 @@ func TestNoAllocs(t *testing.T) {
 		},
 		{
 			name: "WireHeader.Check",
-			f:    func() { gotErr = gotW.Check(0x4, false) },
+			f:    func() { gotErr = gotW.Check(FromClient, 0x4, false) },
 		},
 		{
 			name: "AppendFrame",
-			f:    func() { gotOut = AppendFrame(out[:0], true, 0, ws.OpBinary, payload[:100]) },
+			f:    func() { gotOut = AppendFrame(out[:0], true, 0, OpBinary, payload[:100]) },
 		},
 		{
 			name: "CheckHeader",
-			f:    func() { gotErr = CheckHeader(h, 0x4, false) },
+			f:    func() { gotErr = CheckHeader(h, FromClient, 0x4, false) },
 		},
 		{
 			name: "CheckHeader error",
-			f:    func() { gotErr = CheckHeader(h, 0, true) },
+			f:    func() { gotErr = CheckHeader(h, FromClient, 0, true) },
 		},
 		{
 			name: "Mask",

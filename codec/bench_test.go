@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/gobwas/ws"
 )
 
 func BenchmarkParseHeader(b *testing.B) {
@@ -31,7 +29,7 @@ func BenchmarkParseHeader(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.in)))
-			var h ws.Header
+			var h Header
 			var err error
 			for b.Loop() {
 				h, _, err = ParseHeader(c.in)
@@ -57,7 +55,7 @@ func BenchmarkParseHeader(b *testing.B) {
 
 func BenchmarkPutHeader(b *testing.B) {
 	for _, length := range []int64{5, 4096, 1 << 20} {
-		h := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: length}
+		h := Header{Fin: true, OpCode: OpBinary, Length: length}
 		b.Run("len"+strconv.FormatInt(length, 10), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(HeaderSize(length, false)))

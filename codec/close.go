@@ -3,25 +3,17 @@ package codec
 import (
 	"encoding/binary"
 
-	"github.com/gobwas/ws"
-)
-
-// Status codes registered with IANA after RFC 6455 and missing from
-// github.com/gobwas/ws.
-const (
-	StatusServiceRestart ws.StatusCode = 1012
-	StatusTryAgainLater  ws.StatusCode = 1013
-	StatusBadGateway     ws.StatusCode = 1014
+	"github.com/volley-ws/volley/conn"
 )
 
 // maxCloseReason is the longest reason that fits in a control frame payload
 // after the 2-byte status code.
-const maxCloseReason = ws.MaxControlFramePayloadSize - 2
+const maxCloseReason = MaxControlPayload - 2
 
 // ParseClosePayload validates the payload of a received close frame and
 // splits it into status code and reason.
 //
-// An empty payload yields ws.StatusNoStatusRcvd (1005), a nil reason and a
+// An empty payload yields conn.StatusNoStatusReceived (1005), a nil reason and a
 // nil error. Otherwise the errors are ErrClosePayloadLength for a one-byte
 // payload, ErrControlTooLong for more than 125 bytes, ErrInvalidCloseCode
 // for a code that ValidWireCloseCode rejects and ErrInvalidUTF8 for a
@@ -29,16 +21,16 @@ const maxCloseReason = ws.MaxControlFramePayloadSize - 2
 //
 // reason aliases p[2:]: it stays valid as long as p is not modified or
 // reused.
-func ParseClosePayload(p []byte) (code ws.StatusCode, reason []byte, err error) {
+func ParseClosePayload(p []byte) (code conn.StatusCode, reason []byte, err error) {
 	switch {
 	case len(p) == 0:
-		return ws.StatusNoStatusRcvd, nil, nil
+		return conn.StatusNoStatusReceived, nil, nil
 	case len(p) == 1:
 		return 0, nil, ErrClosePayloadLength
-	case len(p) > ws.MaxControlFramePayloadSize:
+	case len(p) > MaxControlPayload:
 		return 0, nil, ErrControlTooLong
 	}
-	code = ws.StatusCode(binary.BigEndian.Uint16(p))
+	code = conn.StatusCode(binary.BigEndian.Uint16(p))
 	if !ValidWireCloseCode(code) {
 		return 0, nil, ErrInvalidCloseCode
 	}
@@ -56,7 +48,7 @@ func ParseClosePayload(p []byte) (code ws.StatusCode, reason []byte, err error) 
 // and 1006 (local-only) and 1015 (TLS handshake, local-only) are not; the
 // rest of 1000-2999 is reserved; 3000-4999 are for libraries, frameworks
 // and applications; every other value is invalid.
-func ValidWireCloseCode(code ws.StatusCode) bool {
+func ValidWireCloseCode(code conn.StatusCode) bool {
 	switch {
 	case code >= 1000 && code <= 1003:
 		return true
@@ -73,15 +65,15 @@ func ValidWireCloseCode(code ws.StatusCode) bool {
 // longer than 123 bytes is truncated to fit the 125-byte control frame
 // limit, at a code point boundary when reason is valid UTF-8.
 //
-// For code ws.StatusNoStatusRcvd (1005) nothing is appended: it means "no
+// For code conn.StatusNoStatusReceived (1005) nothing is appended: it means "no
 // status code", and a reason cannot be sent without one. Other codes are
 // written as given; callers should use codes for which ValidWireCloseCode
 // holds, and a reason that is valid UTF-8.
 //
 // As with append, the result shares dst's backing array when it fits; it
 // does not allocate when dst has 125 bytes of spare capacity.
-func AppendClosePayload(dst []byte, code ws.StatusCode, reason string) []byte {
-	if code == ws.StatusNoStatusRcvd {
+func AppendClosePayload(dst []byte, code conn.StatusCode, reason string) []byte {
+	if code == conn.StatusNoStatusReceived {
 		return dst
 	}
 	if len(reason) > maxCloseReason {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gobwas/ws"
+	"github.com/volley-ws/volley/conn"
 )
 
 // refWireCode is the reference for ValidWireCloseCode, written as the list
@@ -35,7 +35,7 @@ func refWireCode(c int) bool {
 
 func TestValidWireCloseCode(t *testing.T) {
 	tests := []struct {
-		code ws.StatusCode
+		code conn.StatusCode
 		want bool
 	}{
 		{code: 0, want: false},
@@ -72,7 +72,7 @@ func TestValidWireCloseCode(t *testing.T) {
 		}
 	}
 	for c := 0; c <= 0xffff; c++ {
-		if got, want := ValidWireCloseCode(ws.StatusCode(c)), refWireCode(c); got != want {
+		if got, want := ValidWireCloseCode(conn.StatusCode(c)), refWireCode(c); got != want {
 			t.Fatalf(
 				"ValidWireCloseCode(%d) = %t; want %t",
 				c, got, want,
@@ -85,14 +85,14 @@ func TestParseClosePayload(t *testing.T) {
 	tests := []struct {
 		name   string
 		in     []byte
-		code   ws.StatusCode
+		code   conn.StatusCode
 		reason string
 		err    error
 	}{
 		{
 			name: "empty",
 			in:   []byte{},
-			code: ws.StatusNoStatusRcvd,
+			code: conn.StatusNoStatusReceived,
 		},
 		{
 			name: "one byte",
@@ -260,83 +260,83 @@ func TestAppendClosePayload(t *testing.T) {
 	a123 := strings.Repeat("a", 123)
 	tests := []struct {
 		name   string
-		code   ws.StatusCode
+		code   conn.StatusCode
 		reason string
 		want   string // payload after the two code bytes, or "-" for none
 	}{
 		{
 			name: "no status",
-			code: ws.StatusNoStatusRcvd,
+			code: conn.StatusNoStatusReceived,
 			want: "-",
 		},
 		{
 			name:   "no status drops the reason",
-			code:   ws.StatusNoStatusRcvd,
+			code:   conn.StatusNoStatusReceived,
 			reason: "ignored",
 			want:   "-",
 		},
 		{
 			name: "code only",
-			code: ws.StatusNormalClosure,
+			code: conn.StatusNormalClosure,
 			want: "",
 		},
 		{
 			name:   "short reason",
-			code:   StatusTryAgainLater,
+			code:   conn.StatusTryAgainLater,
 			reason: "later",
 			want:   "later",
 		},
 		{
 			name:   "exactly 123 bytes",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123,
 			want:   a123,
 		},
 		{
 			name:   "124 ASCII bytes",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123 + "b",
 			want:   a123,
 		},
 		{
 			name:   "300 ASCII bytes",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: strings.Repeat("x", 300),
 			want:   strings.Repeat("x", 123),
 		},
 		{
 			name:   "2-byte code point across the limit",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:122] + "é",
 			want:   a123[:122],
 		},
 		{
 			name:   "2-byte code point ending at the limit",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:121] + "éz",
 			want:   a123[:121] + "é",
 		},
 		{
 			name:   "3-byte code point across the limit, 1 byte in",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:122] + "€",
 			want:   a123[:122],
 		},
 		{
 			name:   "3-byte code point across the limit, 2 bytes in",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:121] + "€",
 			want:   a123[:121],
 		},
 		{
 			name:   "4-byte code point across the limit, 3 bytes in",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:120] + "😀",
 			want:   a123[:120],
 		},
 		{
 			name:   "4-byte code point ending at the limit",
-			code:   ws.StatusGoingAway,
+			code:   conn.StatusGoingAway,
 			reason: a123[:119] + "😀😀",
 			want:   a123[:119] + "😀",
 		},
@@ -362,7 +362,7 @@ func TestAppendClosePayload(t *testing.T) {
 				)
 			}
 			payload := got[len(prefix):]
-			if len(payload) > ws.MaxControlFramePayloadSize || !utf8.Valid(payload[min(2, len(payload)):]) {
+			if len(payload) > MaxControlPayload || !utf8.Valid(payload[min(2, len(payload)):]) {
 				t.Fatalf(
 					"payload % x is too long or its reason is not UTF-8",
 					payload,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
 )
 
 func ExampleParseHeader() {
@@ -19,7 +20,7 @@ func ExampleParseHeader() {
 		fmt.Println(err)
 		return
 	}
-	if err := codec.CheckHeader(h, 0, false); err != nil {
+	if err := codec.CheckHeader(h, codec.FromClient, 0, false); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -64,10 +65,10 @@ func ExampleParseClosePayload() {
 	_, _, err = codec.ParseClosePayload([]byte{0x03, 0xee}) // 1006 is local-only
 	fmt.Println(err)
 
-	fmt.Printf("% x\n", codec.AppendClosePayload(nil, codec.StatusTryAgainLater, "busy"))
+	fmt.Printf("% x\n", codec.AppendClosePayload(nil, conn.StatusTryAgainLater, "busy"))
 	// Output:
-	// 1000 bye <nil>
-	// codec: invalid close code
+	// NormalClosure bye <nil>
+	// conn: close 1002 (ProtocolError): invalid close code
 	// 03 f5 62 75 73 79
 }
 
@@ -77,7 +78,7 @@ func ExampleParseWireHeader() {
 
 	h, n, err := codec.ParseWireHeader(frame)
 	if err == nil {
-		err = h.Check(0, false)
+		err = h.Check(codec.FromClient, 0, false)
 	}
 	if err != nil {
 		fmt.Println(err)
@@ -93,4 +94,22 @@ func ExampleParseWireHeader() {
 	// Output:
 	// op=1 Hello
 	// 81 05 48 65 6c 6c 6f
+}
+
+func ExampleAppendMaskedFrame() {
+	// A client's frame: masked with a key it picks at random for every
+	// frame (a fixed one here, to show the bytes).
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	frame := codec.AppendMaskedFrame(nil, true, 0, codec.OpText, key, []byte("Hello"))
+	fmt.Printf("% x\n", frame)
+
+	// The server reads it back.
+	h, n, _ := codec.ParseHeader(frame)
+	fmt.Println(codec.CheckHeader(h, codec.FromClient, 0, false), h.OpCode, h.Length)
+	codec.Mask(frame[n:], h.Mask, 0)
+	fmt.Printf("%s\n", frame[n:])
+	// Output:
+	// 81 85 37 fa 21 3d 7f 9f 4d 51 58
+	// <nil> text 5
+	// Hello
 }

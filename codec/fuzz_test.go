@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gobwas/ws"
+	"github.com/volley-ws/volley/conn"
 )
 
 // refHeaderSize computes the header size from the first two bytes of b, as
@@ -36,7 +36,7 @@ func FuzzParseHeader(f *testing.F) {
 		h, n, err := ParseHeader(b)
 		size := refHeaderSize(b)
 		if size == 0 || len(b) < size {
-			if n != 0 || err != nil || h != (ws.Header{}) {
+			if n != 0 || err != nil || h != (Header{}) {
 				t.Fatalf(
 					"ParseHeader(% x) = %+v, %d, %v; want need-more",
 					b, h, n, err,
@@ -45,7 +45,7 @@ func FuzzParseHeader(f *testing.F) {
 			return
 		}
 		if err != nil {
-			if n != 0 || h != (ws.Header{}) {
+			if n != 0 || h != (Header{}) {
 				t.Fatalf(
 					"ParseHeader(% x) = %+v, %d, %v; want zero values with the error",
 					b, h, n, err,
@@ -111,7 +111,7 @@ func FuzzParseHeader(f *testing.F) {
 		}
 		for allowed := byte(0); allowed < 8; allowed++ {
 			for _, fragmented := range []bool{false, true} {
-				if got, want := w.Check(allowed, fragmented), CheckHeader(h, allowed, fragmented); got != want {
+				if got, want := w.Check(FromClient, allowed, fragmented), CheckHeader(h, FromClient, allowed, fragmented); got != want {
 					t.Fatalf(
 						"% x: WireHeader.Check(%#x, %t) = %v; CheckHeader says %v",
 						b[:n], allowed, fragmented, got, want,
@@ -193,7 +193,7 @@ func FuzzClosePayload(f *testing.F) {
 			return
 		}
 		if len(p) == 0 {
-			if code != ws.StatusNoStatusRcvd || reason != nil {
+			if code != conn.StatusNoStatusReceived || reason != nil {
 				t.Fatalf(
 					"ParseClosePayload(empty) = %d, %q",
 					code, reason,
@@ -216,7 +216,7 @@ func FuzzClosePayload(f *testing.F) {
 		// to a prefix of it.
 		long := string(reason) + strings.Repeat("é"+string(reason)+"😀", 50)
 		out := AppendClosePayload(nil, code, long)
-		if code == ws.StatusNoStatusRcvd {
+		if code == conn.StatusNoStatusReceived {
 			if len(out) != 0 {
 				t.Fatalf(
 					"AppendClosePayload(1005, ...) = % x; want nothing",

@@ -3,8 +3,28 @@ package codec
 import (
 	"encoding/binary"
 	"slices"
+)
 
-	"github.com/gobwas/ws"
+// Header is a frame header (RFC 6455 section 5.2).
+//
+// Rsv holds the three RSV bits as RSV1 = 0x4, RSV2 = 0x2, RSV3 = 0x1
+// (Rsv1, Rsv2, Rsv3). Mask is the masking key, meaningful when Masked is
+// set. Length is the payload length, never negative in a parsed header.
+type Header struct {
+	Fin    bool
+	Rsv    byte
+	OpCode OpCode
+	Masked bool
+	Mask   [4]byte
+	Length int64
+}
+
+// The RSV bits of Header.Rsv. permessage-deflate (RFC 7692) uses Rsv1 to
+// mark a compressed message.
+const (
+	Rsv1 byte = 0x4
+	Rsv2 byte = 0x2
+	Rsv3 byte = 0x1
 )
 
 // MaxHeaderSize is the size of the largest frame header: 2 fixed bytes, an
@@ -37,13 +57,13 @@ const (
 //
 // h.Mask is zero when the frame is not masked. b is not retained.
 //
-// ParseHeader is ParseWireHeader plus the conversion to ws.Header, which
-// costs about as much as the parse itself (BenchmarkParseHeader); hot
-// paths should use ParseWireHeader and WireHeader.Check.
-func ParseHeader(b []byte) (h ws.Header, n int, err error) {
+// ParseHeader is ParseWireHeader plus the conversion to Header, whose
+// [4]byte key makes the result travel through memory (BenchmarkParseHeader);
+// hot paths should use ParseWireHeader and WireHeader.Check.
+func ParseHeader(b []byte) (h Header, n int, err error) {
 	w, n, err := ParseWireHeader(b)
 	if n == 0 {
-		return ws.Header{}, 0, err
+		return Header{}, 0, err
 	}
 	// Field by field into h, and the key copied from b: cheaper than
 	// w.Header(), whose result is copied once more.
@@ -80,7 +100,7 @@ func HeaderSize(length int64, masked bool) int {
 // bits of h.Rsv and the low four bits of h.OpCode are used, and h.Mask is
 // written only when h.Masked is set. It panics if h.Length is negative or
 // dst is too short.
-func PutHeader(dst []byte, h ws.Header) int {
+func PutHeader(dst []byte, h Header) int {
 	n := HeaderSize(h.Length, h.Masked)
 	_ = dst[n-1] // one bounds check for the whole header
 	var b1 byte
@@ -94,9 +114,9 @@ func PutHeader(dst []byte, h ws.Header) int {
 	return n
 }
 
-// firstByte returns a header's first byte: FIN, the RSV bits (gobwas
-// representation) and the opcode.
-func firstByte(fin bool, rsv byte, op ws.OpCode) byte {
+// firstByte returns a header's first byte: FIN, the RSV bits (as in
+// Header.Rsv) and the opcode.
+func firstByte(fin bool, rsv byte, op OpCode) byte {
 	b0 := byte(op)&opMask | (rsv&0x7)<<rsvShift
 	if fin {
 		b0 |= finBit
@@ -106,7 +126,7 @@ func firstByte(fin bool, rsv byte, op ws.OpCode) byte {
 
 // putLength writes the first byte b0, the second byte (the mask bit b1
 // and the 7-bit length) and the extended length, and returns where the
-// masking key goes. dst must hold the header. (Scalars only: a ws.Header
+// masking key goes. dst must hold the header. (Scalars only: a Header
 // argument is copied through memory.)
 func putLength(dst []byte, b0, b1 byte, length int64) int {
 	dst[0] = b0
@@ -129,7 +149,7 @@ func putLength(dst []byte, b0, b1 byte, length int64) int {
 // and returns the extended slice. As with append, the result shares dst's
 // backing array when it fits; it does not allocate when dst has
 // MaxHeaderSize bytes of spare capacity.
-func AppendHeader(dst []byte, h ws.Header) []byte {
+func AppendHeader(dst []byte, h Header) []byte {
 	n := HeaderSize(h.Length, h.Masked)
 	dst = slices.Grow(dst, n)
 	l := len(dst)
@@ -139,14 +159,29 @@ func AppendHeader(dst []byte, h ws.Header) []byte {
 
 // AppendFrame appends a whole unmasked frame (a server's: RFC 6455 section
 // 5.1), its header then payload, to dst and returns the extended slice. rsv
-// is in the gobwas representation, as ws.Header.Rsv. It grows dst at most
-// once, and not at all when dst has MaxHeaderSize+len(payload) bytes of
-// spare capacity.
-func AppendFrame(dst []byte, fin bool, rsv byte, op ws.OpCode, payload []byte) []byte {
+// holds the RSV bits as Header.Rsv does. It grows dst at most once, and not
+// at all when dst has MaxHeaderSize+len(payload) bytes of spare capacity.
+func AppendFrame(dst []byte, fin bool, rsv byte, op OpCode, payload []byte) []byte {
 	length := int64(len(payload))
 	n := HeaderSize(length, false)
 	dst = slices.Grow(dst, n+len(payload))
 	l := len(dst)
 	putLength(dst[l:l+n], firstByte(fin, rsv, op), 0, length)
 	return append(dst[:l+n], payload...)
+}
+
+// AppendMaskedFrame appends a whole masked frame (a client's: RFC 6455
+// section 5.1) to dst and returns the extended slice: the header with key,
+// then payload masked with key. payload itself is not modified. It grows
+// dst at most once.
+func AppendMaskedFrame(dst []byte, fin bool, rsv byte, op OpCode, key [4]byte, payload []byte) []byte {
+	length := int64(len(payload))
+	n := HeaderSize(length, true)
+	dst = slices.Grow(dst, n+len(payload))
+	l := len(dst)
+	i := putLength(dst[l:l+n], firstByte(fin, rsv, op), maskBit, length)
+	copy(dst[l+i:l+n], key[:])
+	dst = append(dst[:l+n], payload...)
+	Mask(dst[l+n:], key, 0)
+	return dst
 }

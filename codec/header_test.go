@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gobwas/ws"
+	"github.com/volley-ws/volley/conn"
 )
 
 var testKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
@@ -23,121 +23,121 @@ func TestParseHeader(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []byte
-		want ws.Header
+		want Header
 		n    int
 	}{
 		{
 			name: "len 0 unmasked",
 			in:   []byte{0x81, 0x00},
-			want: ws.Header{Fin: true, OpCode: ws.OpText},
+			want: Header{Fin: true, OpCode: OpText},
 			n:    2,
 		},
 		{
 			name: "len 0 masked",
 			in:   cat([]byte{0x81, 0x80}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Mask: testKey},
+			want: Header{Fin: true, OpCode: OpText, Masked: true, Mask: testKey},
 			n:    6,
 		},
 		{
 			name: "len 125 unmasked",
 			in:   []byte{0x82, 0x7d},
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 125},
+			want: Header{Fin: true, OpCode: OpBinary, Length: 125},
 			n:    2,
 		},
 		{
 			name: "len 125 masked",
 			in:   cat([]byte{0x82, 0xfd}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 125},
+			want: Header{Fin: true, OpCode: OpBinary, Masked: true, Mask: testKey, Length: 125},
 			n:    6,
 		},
 		{
 			name: "len 126 unmasked",
 			in:   []byte{0x02, 0x7e, 0x00, 0x7e},
-			want: ws.Header{OpCode: ws.OpBinary, Length: 126},
+			want: Header{OpCode: OpBinary, Length: 126},
 			n:    4,
 		},
 		{
 			name: "len 126 masked",
 			in:   cat([]byte{0x02, 0xfe, 0x00, 0x7e}, testKey[:]),
-			want: ws.Header{OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 126},
+			want: Header{OpCode: OpBinary, Masked: true, Mask: testKey, Length: 126},
 			n:    8,
 		},
 		{
 			name: "len 65535 unmasked",
 			in:   []byte{0x00, 0x7e, 0xff, 0xff},
-			want: ws.Header{OpCode: ws.OpContinuation, Length: 65535},
+			want: Header{OpCode: OpContinuation, Length: 65535},
 			n:    4,
 		},
 		{
 			name: "len 65535 masked",
 			in:   cat([]byte{0x80, 0xfe, 0xff, 0xff}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpContinuation, Masked: true, Mask: testKey, Length: 65535},
+			want: Header{Fin: true, OpCode: OpContinuation, Masked: true, Mask: testKey, Length: 65535},
 			n:    8,
 		},
 		{
 			name: "len 65536 unmasked",
 			in:   []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00},
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 65536},
+			want: Header{Fin: true, OpCode: OpBinary, Length: 65536},
 			n:    10,
 		},
 		{
 			name: "len 65536 masked",
 			in:   cat([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: 65536},
+			want: Header{Fin: true, OpCode: OpBinary, Masked: true, Mask: testKey, Length: 65536},
 			n:    14,
 		},
 		{
 			name: "len 2^63-1 unmasked",
 			in:   []byte{0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: math.MaxInt64},
+			want: Header{Fin: true, OpCode: OpBinary, Length: math.MaxInt64},
 			n:    10,
 		},
 		{
 			name: "len 2^63-1 masked",
 			in:   cat([]byte{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: testKey, Length: math.MaxInt64},
+			want: Header{Fin: true, OpCode: OpBinary, Masked: true, Mask: testKey, Length: math.MaxInt64},
 			n:    14,
 		},
 		{
 			name: "bytes of 16-bit length kept apart",
 			in:   []byte{0x82, 0x7e, 0x12, 0x34},
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 0x1234},
+			want: Header{Fin: true, OpCode: OpBinary, Length: 0x1234},
 			n:    4,
 		},
 		{
 			name: "bytes of 64-bit length kept apart",
 			in:   []byte{0x82, 0x7f, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08},
-			want: ws.Header{Fin: true, OpCode: ws.OpBinary, Length: 0x0102030405060708},
+			want: Header{Fin: true, OpCode: OpBinary, Length: 0x0102030405060708},
 			n:    10,
 		},
 		{
 			name: "RSV1",
 			in:   []byte{0xc1, 0x01},
-			want: ws.Header{Fin: true, Rsv: ws.Rsv(true, false, false), OpCode: ws.OpText, Length: 1},
+			want: Header{Fin: true, Rsv: Rsv1, OpCode: OpText, Length: 1},
 			n:    2,
 		},
 		{
 			name: "RSV2",
 			in:   []byte{0xa1, 0x01},
-			want: ws.Header{Fin: true, Rsv: ws.Rsv(false, true, false), OpCode: ws.OpText, Length: 1},
+			want: Header{Fin: true, Rsv: Rsv2, OpCode: OpText, Length: 1},
 			n:    2,
 		},
 		{
 			name: "RSV3",
 			in:   []byte{0x91, 0x01},
-			want: ws.Header{Fin: true, Rsv: ws.Rsv(false, false, true), OpCode: ws.OpText, Length: 1},
+			want: Header{Fin: true, Rsv: Rsv3, OpCode: OpText, Length: 1},
 			n:    2,
 		},
 		{
 			name: "all first-byte bits",
 			in:   []byte{0xff, 0x00},
-			want: ws.Header{Fin: true, Rsv: 0x7, OpCode: 0xf},
+			want: Header{Fin: true, Rsv: 0x7, OpCode: 0xf},
 			n:    2,
 		},
 		{
 			name: "close",
 			in:   cat([]byte{0x88, 0x82}, testKey[:]),
-			want: ws.Header{Fin: true, OpCode: ws.OpClose, Masked: true, Mask: testKey, Length: 2},
+			want: Header{Fin: true, OpCode: OpClose, Masked: true, Mask: testKey, Length: 2},
 			n:    6,
 		},
 	}
@@ -162,7 +162,7 @@ func TestParseHeader(t *testing.T) {
 			// Every proper prefix asks for more data.
 			for k := 0; k < len(tt.in); k++ {
 				h, n, err := ParseHeader(tt.in[:k])
-				if err != nil || n != 0 || h != (ws.Header{}) {
+				if err != nil || n != 0 || h != (Header{}) {
 					t.Fatalf(
 						"ParseHeader(% x) = %+v, %d, %v; want zero header, 0, nil",
 						tt.in[:k], h, n, err,
@@ -246,16 +246,15 @@ func TestParseHeaderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, n, err := ParseHeader(tt.in)
-			if err != tt.want || n != 0 || h != (ws.Header{}) {
+			if err != tt.want || n != 0 || h != (Header{}) {
 				t.Fatalf(
 					"ParseHeader(% x) = %+v, %d, %v; want zero header, 0, %v",
 					tt.in, h, n, err, tt.want,
 				)
 			}
-			var e *Error
-			if !asError(err, &e) || e.Code != ws.StatusProtocolError {
+			if conn.CloseStatus(err) != conn.StatusProtocolError {
 				t.Fatalf(
-					"error %v is not an *Error with code 1002",
+					"error %v is not a *conn.CloseError with code 1002",
 					err,
 				)
 			}
@@ -307,10 +306,10 @@ func TestHeaderRoundTrip(t *testing.T) {
 	for _, length := range lengths {
 		for _, masked := range []bool{false, true} {
 			for bits := 0; bits < 256; bits++ {
-				h := ws.Header{
+				h := Header{
 					Fin:    bits&0x80 != 0,
 					Rsv:    byte(bits>>4) & 0x7,
-					OpCode: ws.OpCode(bits & 0xf),
+					OpCode: OpCode(bits & 0xf),
 					Masked: masked,
 					Length: length,
 				}
@@ -353,7 +352,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 
 func TestAppendFrame(t *testing.T) {
 	lengths := []int{0, 1, 125, 126, 127, 65535, 65536, 70000}
-	ops := []ws.OpCode{ws.OpContinuation, ws.OpText, ws.OpBinary, ws.OpClose, ws.OpPing, ws.OpPong}
+	ops := []OpCode{OpContinuation, OpText, OpBinary, OpClose, OpPing, OpPong}
 	for _, length := range lengths {
 		payload := make([]byte, length)
 		for i := range payload {
@@ -362,7 +361,7 @@ func TestAppendFrame(t *testing.T) {
 		for _, op := range ops {
 			for rsv := byte(0); rsv < 8; rsv++ {
 				for _, fin := range []bool{false, true} {
-					h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(length)}
+					h := Header{Fin: fin, Rsv: rsv, OpCode: op, Length: int64(length)}
 					want := cat([]byte("x"), AppendHeader(nil, h), payload)
 					got := AppendFrame([]byte("x"), fin, rsv, op, payload)
 					if !bytes.Equal(got, want) {
@@ -378,7 +377,7 @@ func TestAppendFrame(t *testing.T) {
 }
 
 func TestPutHeaderIgnoresUnusedFields(t *testing.T) {
-	h := ws.Header{
+	h := Header{
 		Fin:    true,
 		Rsv:    0xff,
 		OpCode: 0xf1,
@@ -400,7 +399,7 @@ func TestHeaderNegativeLengthPanics(t *testing.T) {
 		"HeaderSize": func() { HeaderSize(-1, false) },
 		"PutHeader": func() {
 			var buf [MaxHeaderSize]byte
-			PutHeader(buf[:], ws.Header{Length: -1})
+			PutHeader(buf[:], Header{Length: -1})
 		},
 	} {
 		func() {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"io"
 
-	"github.com/gobwas/ws"
+	"github.com/volley-ws/volley/conn"
 )
 
 // ErrBadDeflate reports a compressed message whose data is not valid
 // DEFLATE (RFC 7692 section 7.2.2). Its close code is 1007 (invalid frame
 // payload data).
-var ErrBadDeflate = &Error{Code: ws.StatusInvalidFramePayloadData, Reason: "invalid compressed data"}
+var ErrBadDeflate = violation(conn.StatusInvalidPayloadData, "invalid compressed data")
 
 // inflateTail is appended to every compressed message before inflating
 // it: the empty stored block the sender removed (RFC 7692 section 7.2.2),

@@ -1,17 +1,13 @@
 package codec
 
-import (
-	"encoding/binary"
-
-	"github.com/gobwas/ws"
-)
+import "encoding/binary"
 
 // WireHeader is a frame header kept as the wire has it: the first two
 // bytes, the payload length and the masking key. ParseWireHeader and
 // WireHeader.Check are ParseHeader and CheckHeader for hot paths: a
 // WireHeader is four scalar fields, which the compiler keeps in registers,
-// whereas a ws.Header (with its [4]byte key) is copied through memory on
-// every return and call. Header converts one to the other.
+// whereas a Header (with its [4]byte key) is copied through memory on
+// every return and call. WireHeader.Header converts one to the other.
 //
 // The zero value is a zero header: a continuation frame, not final,
 // unmasked, with an empty payload.
@@ -77,12 +73,12 @@ func ParseWireHeader(b []byte) (h WireHeader, n int, err error) {
 // Fin reports whether the frame is the last of its message.
 func (h WireHeader) Fin() bool { return h.b0&finBit != 0 }
 
-// Rsv returns the RSV bits in the gobwas representation (RSV1 = 0x4,
-// RSV2 = 0x2, RSV3 = 0x1), as ws.Header.Rsv.
+// Rsv returns the RSV bits as Header.Rsv holds them (Rsv1 = 0x4,
+// Rsv2 = 0x2, Rsv3 = 0x1).
 func (h WireHeader) Rsv() byte { return h.b0 >> rsvShift & 0x7 }
 
 // OpCode returns the frame's opcode.
-func (h WireHeader) OpCode() ws.OpCode { return ws.OpCode(h.b0 & opMask) }
+func (h WireHeader) OpCode() OpCode { return OpCode(h.b0 & opMask) }
 
 // Masked reports whether the frame carries a masking key.
 func (h WireHeader) Masked() bool { return h.b1&maskBit != 0 }
@@ -94,9 +90,9 @@ func (h WireHeader) Key() [4]byte {
 	return k
 }
 
-// Header returns h as a ws.Header, as ParseHeader gives it.
-func (h WireHeader) Header() ws.Header {
-	return ws.Header{
+// Header returns h as a Header, as ParseHeader gives it.
+func (h WireHeader) Header() Header {
+	return Header{
 		Fin:    h.Fin(),
 		Rsv:    h.Rsv(),
 		OpCode: h.OpCode(),
@@ -108,6 +104,6 @@ func (h WireHeader) Header() ws.Header {
 
 // Check is CheckHeader for a WireHeader: the same rules, in the same
 // order, with the same errors.
-func (h WireHeader) Check(allowedRsv byte, fragmented bool) error {
-	return check(h.OpCode(), h.Rsv(), h.Fin(), h.Masked(), h.Length, allowedRsv, fragmented)
+func (h WireHeader) Check(from Sender, allowedRsv byte, fragmented bool) error {
+	return check(h.OpCode(), h.Rsv(), h.Fin(), h.Masked(), h.Length, from, allowedRsv, fragmented)
 }

@@ -13,7 +13,7 @@ import (
 
 // serve runs handler for /ws on a fresh server and returns a connected
 // gorilla/websocket client and a function that stops both.
-func serve(handler func(ws *conn.WebSocket)) (*websocket.Conn, func()) {
+func serve(handler func(ws conn.WebSocket)) (*websocket.Conn, func()) {
 	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
 	srv.HandleFunc("/ws", func(ctx *upgrade.Context) {
 		if up := ctx.Upgrader(); up != nil {
@@ -35,7 +35,7 @@ func serve(handler func(ws *conn.WebSocket)) (*websocket.Conn, func()) {
 // ReceiveFrame hands a message over in parts that fit the caller's buffer.
 func ExampleWebSocket_ReceiveFrame() {
 	done := make(chan struct{})
-	c, stop := serve(func(ws *conn.WebSocket) {
+	c, stop := serve(func(ws conn.WebSocket) {
 		defer close(done)
 		buf := make([]byte, 4)
 		for {
@@ -60,7 +60,7 @@ func ExampleWebSocket_ReceiveFrame() {
 
 // SendFrame sends one message in fragments; the peer receives it whole.
 func ExampleWebSocket_SendFrame() {
-	c, stop := serve(func(ws *conn.WebSocket) {
+	c, stop := serve(func(ws conn.WebSocket) {
 		ws.SendFrame([]byte("frag"), conn.Text, false)
 		ws.SendFrame([]byte("men"), conn.Text, false)
 		ws.SendFrame([]byte("ted"), conn.Text, true)
@@ -76,7 +76,7 @@ func ExampleWebSocket_SendFrame() {
 // SendClose answers it.
 func ExampleWebSocket_SendClose() {
 	done := make(chan struct{})
-	c, stop := serve(func(ws *conn.WebSocket) {
+	c, stop := serve(func(ws conn.WebSocket) {
 		defer close(done)
 		msg, _ := ws.Receive()
 		fmt.Println(msg.Type, msg.CloseStatus, msg.CloseReason, ws.State())

@@ -2,19 +2,22 @@ package conn
 
 import "fmt"
 
-// State is the state of a WebSocket, following .NET's WebSocketState.
+// State is the state of a WebSocket, following .NET's WebSocketState. Both
+// of volley's APIs report it (WebSocket.State, and engine.Conn.State for
+// the event API).
 //
 // Transitions:
 //
-//	StateConnecting    -> StateOpen           the 101 response was queued
-//	StateOpen          -> StateCloseSent      Close (or the server) sent a close frame
-//	StateOpen          -> StateCloseReceived  the peer's close frame was received
-//	StateCloseSent     -> StateClosed         the peer's close frame was received
-//	StateCloseReceived -> StateClosed         SendClose answered the peer
-//	any but StateClosed -> StateAborted       Abort, a protocol failure, a timeout
+//	StateOpen          -> StateCloseSent      this side sent a close frame first
+//	StateOpen          -> StateCloseReceived  the peer's close frame arrived first
+//	StateCloseSent     -> StateClosed         the peer's close frame arrived
+//	StateCloseReceived -> StateClosed         this side answered the peer's close
+//	any but StateClosed -> StateAborted       Abort, a protocol failure, a timeout,
 //	                                          or the TCP connection ended early
 //
-// StateClosed and StateAborted are final.
+// StateConnecting is the zero value; a WebSocket handed to an application
+// is already open. StateClosed and StateAborted are final: the WebSocket is
+// closed, whatever the TCP connection still does.
 type State int32
 
 // The states of a WebSocket.
@@ -46,25 +49,3 @@ func (s State) String() string {
 
 // Final reports whether s is StateClosed or StateAborted.
 func (s State) Final() bool { return s == StateClosed || s == StateAborted }
-
-// afterSendClose is the state after this side sends a close frame.
-func (s State) afterSendClose() (State, bool) {
-	switch s {
-	case StateOpen:
-		return StateCloseSent, true
-	case StateCloseReceived:
-		return StateClosed, true
-	}
-	return s, false
-}
-
-// afterReceiveClose is the state after the peer's close frame arrives.
-func (s State) afterReceiveClose() (State, bool) {
-	switch s {
-	case StateOpen:
-		return StateCloseReceived, true
-	case StateCloseSent:
-		return StateClosed, true
-	}
-	return s, false
-}

@@ -29,7 +29,8 @@ func (t MessageType) String() string {
 // Message is one whole message returned by [WebSocket.Receive].
 //
 // Data aliases a buffer owned by the WebSocket: it is valid until the next
-// call to Receive or ReceiveFrame. Copy it to keep it longer.
+// call to Receive, ReceiveContext, ReceiveFrame or ReceiveFrameContext.
+// Copy it to keep it longer.
 type Message struct {
 	Type MessageType
 	Data []byte

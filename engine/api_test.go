@@ -31,7 +31,7 @@ const apiPath = "/ws"
 // apiServe starts a server whose apiPath route upgrades and runs fn with
 // the WebSocket on the handler goroutine. The returned channel is closed
 // when fn first returns.
-func apiServe(t *testing.T, cfg engine.Config, fn func(ctx *upgrade.Context, ws *conn.WebSocket)) (*icServer, <-chan struct{}) {
+func apiServe(t *testing.T, cfg engine.Config, fn func(ctx *upgrade.Context, ws conn.WebSocket)) (*icServer, <-chan struct{}) {
 	t.Helper()
 	done := make(chan struct{})
 	var once sync.Once
@@ -175,7 +175,7 @@ func apiIsDone(ch <-chan struct{}) bool {
 // (CloseReceived, with its code and reason), SendClose answers it (Closed),
 // and the server ends the TCP connection.
 func TestAPIPeerCloseThenSendClose(t *testing.T) {
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		msg, err := w.Receive()
 		if err != nil || msg.Type != conn.Close {
 			t.Errorf("Receive: %v %v, want the close", msg.Type, err)
@@ -223,9 +223,9 @@ func TestAPIPeerCloseThenSendClose(t *testing.T) {
 // returns nil once the peer answered (Closed); the server then ends the TCP
 // connection.
 func TestAPICloseWaitsForPeer(t *testing.T) {
-	wsc := make(chan *conn.WebSocket, 1)
+	wsc := make(chan conn.WebSocket, 1)
 	closeErr := make(chan error, 1)
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		wsc <- w
 		closeErr <- w.Close(conn.StatusNormalClosure, "server done")
 	})
@@ -273,8 +273,13 @@ func TestAPICloseWaitsForPeer(t *testing.T) {
 	if msg, err := w.Receive(); err != nil || msg.Text() != "late" {
 		t.Errorf("Receive after the closing handshake: %q %v, want the queued message", msg.Data, err)
 	}
+	// Then the peer's close, in the order it came, though this side closed
+	// first.
+	if msg, err := w.Receive(); err != nil || msg.Type != conn.Close || msg.CloseStatus != 4002 || msg.CloseReason != "ok" {
+		t.Errorf("Receive after the queued message: %+v %v, want the peer's close 4002 \"ok\"", msg, err)
+	}
 	if _, err := w.Receive(); !errors.Is(err, conn.ErrClosed) {
-		t.Errorf("Receive after the queued message: %v, want ErrClosed", err)
+		t.Errorf("Receive after the peer's close: %v, want ErrClosed", err)
 	}
 	icExpectEOF(t, r.c, r.br)
 	apiDone(t, done, "the handler")
@@ -291,7 +296,7 @@ func TestAPICloseTimeout(t *testing.T) {
 		state   conn.State
 	}
 	res := make(chan result, 1)
-	s, done := apiServe(t, engine.Config{CloseTimeout: closeTimeout}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{CloseTimeout: closeTimeout}, func(_ *upgrade.Context, w conn.WebSocket) {
 		start := time.Now()
 		err := w.Close(conn.StatusNormalClosure, "")
 		res <- result{err, time.Since(start), w.State()}
@@ -317,7 +322,7 @@ func TestAPICloseTimeout(t *testing.T) {
 // TestAPIAbort: Abort ends the TCP connection at once, without a close
 // frame; the state is Aborted and later calls fail.
 func TestAPIAbort(t *testing.T) {
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		// Abort drops unsent bytes, the 101 included: wait for the client.
 		if _, err := w.Receive(); err != nil {
 			t.Errorf("Receive: %v", err)
@@ -349,7 +354,7 @@ func TestAPIAbort(t *testing.T) {
 // messages it sent first are still received, then Receive returns a
 // *conn.CloseError with StatusAbnormalClosure, and the state is Aborted.
 func TestAPIClientDrop(t *testing.T) {
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		// apiServe has checked the state is Open: only now may the client
 		// drop the connection.
 		if err := w.SendText("ready"); err != nil {
@@ -384,7 +389,7 @@ func TestAPIClientDrop(t *testing.T) {
 // TestAPIMisuse checks the errors of wrong calls, none of which may send
 // anything or change the state; the client sees only the valid messages.
 func TestAPIMisuse(t *testing.T) {
-	s, done := apiServe(t, engine.Config{}, func(ctx *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(ctx *upgrade.Context, w conn.WebSocket) {
 		expect := func(what string, err, want error) {
 			t.Helper()
 			if !errors.Is(err, want) {
@@ -488,9 +493,11 @@ func TestAPIMisuse(t *testing.T) {
 
 // TestAPIReceiveFrame: a 100-byte message read with a 30-byte buffer comes
 // in four parts with EndOfMessage on the last only; a message the client
-// fragmented comes fragment by fragment; the peer's close comes as Close.
+// fragmented comes joined, in pieces of the buffer's size (the engine joins
+// fragments: frame boundaries are not kept); the peer's close comes as
+// Close.
 func TestAPIReceiveFrame(t *testing.T) {
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		type part struct {
 			data string
 			eom  bool
@@ -520,9 +527,14 @@ func TestAPIReceiveFrame(t *testing.T) {
 			t.Errorf("100 bytes with a 30-byte buffer: %v %+v, want text %+v", typ, parts, want)
 		}
 		parts, typ = read(64)
-		want = []part{{"abc", false}, {"def", false}, {"gh", true}}
+		want = []part{{"abcdefgh", true}}
 		if typ != conn.Binary || fmt.Sprint(parts) != fmt.Sprint(want) {
 			t.Errorf("fragmented message: %v %+v, want binary %+v", typ, parts, want)
+		}
+		parts, typ = read(3)
+		want = []part{{"abc", false}, {"def", false}, {"gh", true}}
+		if typ != conn.Binary || fmt.Sprint(parts) != fmt.Sprint(want) {
+			t.Errorf("second fragmented message with a 3-byte buffer: %v %+v, want binary %+v", typ, parts, want)
 		}
 		res, err := w.ReceiveFrame(make([]byte, 8))
 		if err != nil || res.Type != conn.Close || res.Count != 0 || res.CloseStatus != 4003 || res.CloseStatusDescription != "fin" {
@@ -539,6 +551,8 @@ func TestAPIReceiveFrame(t *testing.T) {
 	r.write(t, ws.OpPing, true, []byte("between fragments"))
 	r.write(t, ws.OpContinuation, false, []byte("def"))
 	r.write(t, ws.OpContinuation, true, []byte("gh"))
+	r.write(t, ws.OpBinary, false, []byte("abcd"))
+	r.write(t, ws.OpContinuation, true, []byte("efgh"))
 	if f := r.read(t); f.Header.OpCode != ws.OpPong || string(f.Payload) != "between fragments" {
 		t.Fatalf("got %v %q, want the pong", f.Header.OpCode, f.Payload)
 	}
@@ -606,7 +620,7 @@ func TestAPIConcurrentSend(t *testing.T) {
 		n := (g*perSender + seq) % 700
 		return append([]byte(head), bytes.Repeat([]byte{byte('a' + g)}, n)...)
 	}
-	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) {
+	s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) {
 		var wg sync.WaitGroup
 		for g := range senders {
 			wg.Add(1)
@@ -668,7 +682,7 @@ func TestAPIWriteTimeout(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	s, done := apiServe(t, engine.Config{MaxUnsentBytes: unsentLimit, WriteTimeout: 500 * time.Millisecond},
-		func(_ *upgrade.Context, w *conn.WebSocket) {
+		func(_ *upgrade.Context, w conn.WebSocket) {
 			var ms runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
@@ -733,7 +747,7 @@ func TestAPISendWaitsForRoom(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	s, done := apiServe(t, engine.Config{MaxUnsentBytes: unsentLimit, WriteTimeout: 10 * time.Second},
-		func(_ *upgrade.Context, w *conn.WebSocket) {
+		func(_ *upgrade.Context, w conn.WebSocket) {
 			start := time.Now()
 			var r result
 			for i := range count {
@@ -777,7 +791,7 @@ func TestAPISendWaitsForRoom(t *testing.T) {
 func TestAPIUnreadLimit(t *testing.T) {
 	release := make(chan struct{})
 	s, done := apiServe(t, engine.Config{MaxMessageSize: 1024, MaxUnreadBytes: 1},
-		func(_ *upgrade.Context, w *conn.WebSocket) {
+		func(_ *upgrade.Context, w conn.WebSocket) {
 			select {
 			case <-w.Done():
 			case <-release:
@@ -1139,13 +1153,13 @@ func TestAPIShutdownContext(t *testing.T) {
 func TestAPIHandlerReturns(t *testing.T) {
 	cases := []struct {
 		name        string
-		handler     func(w *conn.WebSocket)
+		handler     func(w conn.WebSocket)
 		clientFirst bool            // the client sends its close first
 		want        conn.StatusCode // the server's close code
 	}{
-		{"open", func(w *conn.WebSocket) {}, false, conn.StatusNormalClosure},
-		{"after SendClose", func(w *conn.WebSocket) { w.SendClose(4020, "handler leaves") }, false, 4020},
-		{"after receiving the close", func(w *conn.WebSocket) {
+		{"open", func(w conn.WebSocket) {}, false, conn.StatusNormalClosure},
+		{"after SendClose", func(w conn.WebSocket) { w.SendClose(4020, "handler leaves") }, false, 4020},
+		{"after receiving the close", func(w conn.WebSocket) {
 			if msg, err := w.Receive(); err != nil || msg.Type != conn.Close {
 				t.Errorf("Receive: %v %v, want the close", msg.Type, err)
 			}
@@ -1153,7 +1167,7 @@ func TestAPIHandlerReturns(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w *conn.WebSocket) { tc.handler(w) })
+			s, done := apiServe(t, engine.Config{}, func(_ *upgrade.Context, w conn.WebSocket) { tc.handler(w) })
 			for range 5 {
 				r := apiDialRaw(t, s.addr, apiPath, 0)
 				if tc.clientFirst {

@@ -3,14 +3,10 @@ package engine
 import (
 	"sync"
 
-	"github.com/valyala/bytebufferpool"
-
 	"github.com/volley-ws/volley/codec"
-	"github.com/volley-ws/volley/upgrade"
+	"github.com/volley-ws/volley/internal/bufpool"
+	"github.com/volley-ws/volley/internal/handshake"
 )
-
-// rsv1 marks the first frame of a compressed message (RFC 7692 section 6).
-const rsv1 = 0x4
 
 // compression is the permessage-deflate state of a connection that
 // negotiated it. Compressors come from the server's codec.Flate: without
@@ -30,15 +26,13 @@ type compression struct {
 	// compressor back; 0 when none is kept.
 	releaseAt atomicMoment
 
-	// The event API's inflation, on the loop; a blocking WebSocket's
-	// session goroutine owns infl instead.
+	// infl inflates received messages, on the loop (reader.go).
 	infl codec.Inflater
-	zbuf *bytebufferpool.ByteBuffer // the compressed message being joined
 }
 
 // setCompression installs the permessage-deflate state a negotiated, if
 // any. Called once, before the connection enters WebSocket mode.
-func (c *connection) setCompression(a *upgrade.Accepted) {
+func (c *connection) setCompression(a *handshake.Accepted) {
 	if !a.Compressed || c.srv.flate == nil {
 		return
 	}
@@ -49,7 +43,7 @@ func (c *connection) setCompression(a *upgrade.Accepted) {
 }
 
 // newCompression returns the state for the negotiated parameters p.
-func (s *Server) newCompression(p *upgrade.DeflateParams) *compression {
+func (s *Server) newCompression(p *handshake.DeflateParams) *compression {
 	cfg := &s.cfg.Upgrade.Compression
 	z := &compression{minSize: cfg.MinSize}
 	z.defl.Init(s.flate, !p.ServerNoContextTakeover, p.ServerMaxWindowBits)
@@ -61,7 +55,7 @@ func (s *Server) newCompression(p *upgrade.DeflateParams) *compression {
 // the wire, and returns the RSV bits for its frame. scratch, when not nil,
 // holds the compressed bytes and goes back to the pool once they are
 // queued. mu must be held and closed must be false.
-func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out []byte, rsv byte, scratch *bytebufferpool.ByteBuffer) {
+func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out []byte, rsv byte, scratch *bufpool.Buffer) {
 	if first {
 		// A fragmented message is always compressed: its size is unknown.
 		z.sending = !fin || len(payload) >= z.minSize
@@ -70,7 +64,7 @@ func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out 
 		return payload, 0, nil
 	}
 	held := z.defl.Holding()
-	scratch = s.pool.Get()
+	scratch = s.msgs.Get()
 	scratch.B = z.defl.Append(scratch.B[:0], payload, fin)
 	if now := z.defl.Holding(); now != held {
 		if now {
@@ -80,7 +74,7 @@ func (z *compression) compress(s *Server, first, fin bool, payload []byte) (out 
 		}
 	}
 	if first {
-		rsv = rsv1
+		rsv = codec.Rsv1
 	}
 	if fin {
 		z.sending = false
@@ -109,7 +103,7 @@ func (z *compression) release(s *Server, now moment) {
 
 // close returns everything to the pools. The connection is gone: loop only,
 // after the last sender.
-func (z *compression) close(s *Server, events bool) {
+func (z *compression) close(s *Server) {
 	z.mu.Lock()
 	z.closed = true
 	if z.defl.Holding() {
@@ -118,13 +112,5 @@ func (z *compression) close(s *Server, events bool) {
 	z.defl.Close()
 	z.releaseAt.Store(0)
 	z.mu.Unlock()
-	// A blocking WebSocket's session goroutine owns infl (and may still be
-	// using it); the event API's belongs to the loop.
-	if events {
-		z.infl.Close()
-	}
-	if z.zbuf != nil {
-		s.pool.Put(z.zbuf)
-		z.zbuf = nil
-	}
+	z.infl.Close()
 }

@@ -44,19 +44,35 @@ type Config struct {
 	// larger one fails the connection with close 1009 as soon as a frame
 	// header announces it. Default 16 MiB.
 	MaxMessageSize int64
-	// MaxUnreadBytes bounds the received bytes a blocking WebSocket queues
-	// for Receive. A handler that falls behind by more fails the connection
-	// with close 1008. Default 32 MiB; it is raised to MaxMessageSize+64 KiB
-	// when smaller.
+	// MaxUnreadBytes bounds what a connection holds on the receiving side:
+	// the messages a blocking WebSocket queues for Receive (a handler that
+	// falls behind by more fails the connection with close 1008, after the
+	// messages already queued), and the input gnet keeps unparsed while
+	// the connection is stalled (past it, the connection is aborted).
+	// Default 32 MiB; it is raised to MaxMessageSize+64 KiB when smaller.
 	MaxUnreadBytes int
 	// MaxUnsentBytes bounds the bytes queued for a connection but not yet
-	// written to its socket. Past it, blocking Send waits (up to
-	// WriteTimeout) and the event API's Send returns ErrSendQueueFull.
-	// Default 4 MiB.
+	// written to its socket: what the application sends and what the
+	// server answers by itself (pongs, close frames, HTTP responses).
+	// Past it, blocking Send waits (up to WriteTimeout), TrySend and the
+	// event API's Send return conn.ErrSendQueueFull, and the connection is
+	// stalled: its input is not parsed until the peer reads. Default 4 MiB.
 	MaxUnsentBytes int
-	// WriteTimeout bounds how long a blocking Send waits for a peer that
-	// does not read before failing with conn.ErrWriteTimeout and aborting
-	// the connection. Default 10s.
+	// MaxBufferedBytes is the server's memory budget: the bytes all
+	// connections together may hold between the network and the
+	// application (unsent output, unparsed input, messages waiting for
+	// Receive). Past it the server answers new handshakes and requests
+	// with 503, stops parsing the input of the connections holding the
+	// most, and after a second closes the largest holders with 1013.
+	// Default: a quarter of the memory available to the process (its
+	// cgroup's limit, or the machine's). Negative disables it.
+	MaxBufferedBytes int64
+	// WriteTimeout bounds how long the peer may leave MaxUnsentBytes
+	// unread: a blocking Send that waited this long fails with
+	// conn.ErrWriteTimeout, and a connection stalled this long (its input
+	// is not parsed meanwhile) is aborted. A connection whose close frame
+	// is queued is gone within CloseTimeout plus WriteTimeout, whatever
+	// the peer does. Default 10s.
 	WriteTimeout time.Duration
 	// IdleTimeout: a WebSocket that receives nothing for IdleTimeout/2 is
 	// sent a ping; one that receives nothing for IdleTimeout is closed with
@@ -120,6 +136,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxRequestBody, DefaultMaxRequestBody)
 	def(&c.MaxUnsentBytes, DefaultMaxUnsentBytes)
 	def(&c.MaxUnreadBytes, DefaultMaxUnreadBytes)
+	if c.MaxBufferedBytes == 0 {
+		c.MaxBufferedBytes = defaultMaxBuffered()
+	}
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
 	}

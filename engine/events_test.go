@@ -280,7 +280,7 @@ func TestAPIEventSendQueueFull(t *testing.T) {
 		}
 		sent += len(msg)
 	}
-	if !errors.Is(err, engine.ErrSendQueueFull) {
+	if !errors.Is(err, conn.ErrSendQueueFull) {
 		t.Fatalf("after %d bytes: Send returned %v, want ErrSendQueueFull", sent, err)
 	}
 	if sent > limit+16<<20 {

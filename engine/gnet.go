@@ -3,13 +3,13 @@ package engine
 import (
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 )
 
-// gnetHandler adapts gnet's callbacks to the server. Every method but
-// OnTick runs on an event loop.
+// gnetHandler adapts gnet's callbacks to the server. Every method runs on
+// an event loop. (gnet's ticker is off: the server has its own, see
+// ticker.go.)
 type gnetHandler struct {
 	gnet.BuiltinEventEngine
 	s *Server
@@ -30,7 +30,7 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &connection{srv: s, gc: gc}
 	gc.SetContext(c)
-	c.due.Store(s.coarseNow().add(s.cfg.HandshakeTimeout))
+	c.setDue(s.now().add(s.cfg.HandshakeTimeout))
 	s.mu.Lock()
 	s.link(c)
 	s.mu.Unlock()
@@ -50,10 +50,6 @@ func (h *gnetHandler) OnClose(gc gnet.Conn, _ error) gnet.Action {
 		c.closed()
 	}
 	return gnet.None
-}
-
-func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
-	return h.s.tick(), gnet.None
 }
 
 // gnetLogger sends gnet's warnings and errors to the server's logger and

@@ -2,9 +2,6 @@ package engine
 
 import (
 	"sync"
-	"time"
-
-	"github.com/gobwas/ws"
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
@@ -26,11 +23,25 @@ type outbox struct {
 	mu          sync.Mutex
 	buf         *sendBuf
 	gnetPending int32 // bytes gnet still buffers, as of the last flush (at most MaxInt32)
-	scheduled   bool  // a flush is coming: the loop is running or was woken
-	closeQueued bool  // a close frame is queued: no more frames
-	closeAfter  bool  // close the TCP connection once everything is written
-	dead        bool  // the connection is gone or aborted
+	flags       outFlags
+	// pong is the offset in buf of the pong frame queued since the last
+	// flush, plus one; 0 for none. A later ping's pong replaces it (RFC
+	// 6455 section 5.5.3 allows answering only the most recent ping).
+	pong uint16
 }
+
+// outFlags are an outbox's state, under its mu.
+type outFlags uint8
+
+const (
+	scheduled   outFlags = 1 << iota // a flush is coming: the loop is running or was woken
+	closeQueued                      // a close frame is queued: no more frames
+	closeAfter                       // close the TCP connection once everything is written
+	dead                             // the connection is gone or aborted
+	hasSession                       // connection.user is a blocking session (set with it, under mu)
+)
+
+func (f outFlags) has(x outFlags) bool { return f&x != 0 }
 
 // unsent is what counts against MaxUnsentBytes; mu must be held.
 func (o *outbox) unsent() int {
@@ -41,11 +52,15 @@ func (o *outbox) unsent() int {
 	return n
 }
 
-// full reports whether the unsent bytes are at or over max.
-func (o *outbox) full(max int) bool {
+// closed reports whether nothing more may be queued: a close frame is, or
+// the connection is gone. mu must be held.
+func (o *outbox) closed() bool { return o.flags&(closeQueued|dead) != 0 }
+
+// isDead reports whether the connection is gone or aborted.
+func (o *outbox) isDead() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.unsent() >= max
+	return o.flags.has(dead)
 }
 
 // buffer returns the queue's buffer, taking one from pool when there is
@@ -59,7 +74,7 @@ func (o *outbox) buffer(pool *sendPool) *sendBuf {
 
 // appendFrame appends one unmasked frame with the RSV bits rsv; mu must
 // be held.
-func (o *outbox) appendFrame(pool *sendPool, op ws.OpCode, rsv byte, fin bool, payload []byte) {
+func (o *outbox) appendFrame(pool *sendPool, op codec.OpCode, rsv byte, fin bool, payload []byte) {
 	b := o.buffer(pool)
 	b.B = codec.AppendFrame(b.B, fin, rsv, op, payload)
 }
@@ -67,44 +82,71 @@ func (o *outbox) appendFrame(pool *sendPool, op ws.OpCode, rsv byte, fin bool, p
 // appendFrameRef appends one unmasked, unfragmented, uncompressed frame
 // whose payload, when the buffer allows it (see sendBuf.canReference), is
 // written from where it is instead of copied; mu must be held.
-func (o *outbox) appendFrameRef(pool *sendPool, op ws.OpCode, payload []byte) {
+func (o *outbox) appendFrameRef(pool *sendPool, op codec.OpCode, payload []byte) {
 	b := o.buffer(pool)
 	if !b.canReference(payload) {
 		b.B = codec.AppendFrame(b.B, true, 0, op, payload)
 		return
 	}
-	b.B = codec.AppendHeader(b.B, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	b.B = codec.AppendHeader(b.B, codec.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
 	b.reference(payload)
 }
 
-// appendControl appends a ping or pong unless a close frame was queued or
-// the connection is gone. The loop flushes it at the end of the iteration.
-func (o *outbox) appendControl(pool *sendPool, op ws.OpCode, payload []byte) {
+// appendPong queues the answer to a ping. While the peer leaves earlier
+// output unread, it replaces the pong queued since the last flush, if any,
+// when it has the same length (the usual case: keep-alive pings carry
+// fixed-size payloads): RFC 6455 section 5.5.3 allows answering only the
+// most recent ping, and a peer that pings without reading gets one pong per
+// loop iteration, not one per ping. Nothing is queued after a close frame.
+// Loop only.
+func (o *outbox) appendPong(pool *sendPool, payload []byte) {
 	o.mu.Lock()
-	if !o.closeQueued && !o.dead {
-		o.appendFrame(pool, op, 0, true, payload)
+	defer o.mu.Unlock()
+	if o.closed() {
+		return
+	}
+	b := o.buffer(pool)
+	if at := int(o.pong) - 1; o.gnetPending > 0 && at >= 0 && at+2 <= len(b.B) && int(b.B[at+1]) == len(payload) && len(b.B)-at >= 2+len(payload) {
+		copy(b.B[at+2:], payload)
+		return
+	}
+	at := len(b.B)
+	b.B = codec.AppendFrame(b.B, true, 0, codec.OpPong, payload)
+	if at < 1<<16-1 && len(b.ext) == 0 {
+		o.pong = uint16(at + 1)
+	}
+}
+
+// appendPing queues a keep-alive ping unless a close frame is queued. Loop
+// only.
+func (o *outbox) appendPing(pool *sendPool) {
+	o.mu.Lock()
+	if !o.closed() {
+		o.appendFrame(pool, codec.OpPing, 0, true, nil)
 	}
 	o.mu.Unlock()
 }
 
-// appendClose appends a close frame, marks the outbox closed and wakes
-// the senders waiting for room (their frames can no longer be sent);
-// out.mu must be held.
+// appendClose appends a close frame and marks the outbox closed: later
+// sends fail with conn.ErrClosed, and senders waiting for room are woken
+// (their frames can no longer be sent). With thenClose, the TCP connection
+// ends once everything is written. out.mu must be held; the caller arms
+// the deadlines (closing.go).
 func (c *connection) appendClose(code conn.StatusCode, reason string, thenClose bool) {
 	o := &c.out
 	var p [2 + 123]byte
-	payload := codec.AppendClosePayload(p[:0], ws.StatusCode(code), reason)
-	o.appendFrame(&c.srv.sends, ws.OpClose, 0, true, payload)
-	o.closeQueued = true
+	payload := codec.AppendClosePayload(p[:0], code, reason)
+	o.appendFrame(&c.srv.sends, codec.OpClose, 0, true, payload)
+	o.flags |= closeQueued
 	if thenClose {
-		o.closeAfter = true
+		o.flags |= closeAfter
 	}
 	c.signalRoom()
 }
 
 // signalRoom wakes every sender waiting for room; out.mu must be held.
 func (c *connection) signalRoom() {
-	if c.signals.setRoomWanted(false) {
+	if c.signals.mark(roomAwaited, false) {
 		if room, ok := c.srv.rooms.take(c); ok {
 			close(room)
 		}
@@ -114,7 +156,7 @@ func (c *connection) signalRoom() {
 // roomWait returns a channel closed when room may have appeared; out.mu
 // must be held.
 func (c *connection) roomWait() <-chan struct{} {
-	if c.signals.setRoomWanted(true) {
+	if c.signals.mark(roomAwaited, true) {
 		if room, ok := c.srv.rooms.get(c); ok {
 			return room
 		}
@@ -125,21 +167,15 @@ func (c *connection) roomWait() <-chan struct{} {
 }
 
 // opcode maps a message type to its frame opcode.
-func opcode(t conn.MessageType, first bool) ws.OpCode {
+func opcode(t conn.MessageType, first bool) codec.OpCode {
 	switch {
 	case !first:
-		return ws.OpContinuation
+		return codec.OpContinuation
 	case t == conn.Text:
-		return ws.OpText
+		return codec.OpText
 	default:
-		return ws.OpBinary
+		return codec.OpBinary
 	}
-}
-
-// deadline returns a timer channel for d from now.
-func deadline(d time.Duration) (*time.Timer, <-chan time.Time) {
-	t := time.NewTimer(d)
-	return t, t.C
 }
 
 // idle reports whether nothing is left to write.

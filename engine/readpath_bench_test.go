@@ -51,7 +51,8 @@ func BenchmarkEventReadPath(b *testing.B) {
 			s.HandleEvents("/echo", tc.h)
 			c := &connection{srv: s, handler: 1}
 			c.flags.setPhase(phaseWS)
-			c.out.scheduled = true // as during OnTraffic: no wake-ups
+			c.out.flags |= scheduled // as during OnTraffic: no wake-ups
+			c.signals.setState(conn.StateOpen)
 			payload := make([]byte, tc.size)
 			var frames []byte
 			for range tc.n {

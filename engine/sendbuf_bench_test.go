@@ -5,7 +5,6 @@ import (
 	"net"
 	"testing"
 
-	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
 	"github.com/volley-ws/volley/codec"
@@ -104,6 +103,6 @@ func sbDrainedSocket(b *testing.B) int {
 }
 
 // sbHeader is the header of a server's binary frame of n bytes.
-func sbHeader(n int) ws.Header {
-	return ws.Header{Fin: true, OpCode: ws.OpBinary, Length: int64(n)}
+func sbHeader(n int) codec.Header {
+	return codec.Header{Fin: true, OpCode: codec.OpBinary, Length: int64(n)}
 }

@@ -233,7 +233,7 @@ func TestSendNoCopyQueueFull(t *testing.T) {
 	c := wstest.Dial(t, s.addr, icEventsPath)
 	p := ncMessage(0, 3000)
 	c.WriteFrame(true, 0, wstest.OpBinary, p, true)
-	if err := icRecv(t, got, 5*time.Second, "the second SendNoCopy"); err != engine.ErrSendQueueFull {
+	if err := icRecv(t, got, 5*time.Second, "the second SendNoCopy"); err != conn.ErrSendQueueFull {
 		t.Fatalf("second SendNoCopy: %v, want ErrSendQueueFull", err)
 	}
 	cfExpectEcho(t, c, wstest.OpBinary, p)

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/bufpool"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -29,13 +29,15 @@ type Server struct {
 	// eventHandlers are the EventHandlers of HandleEvents, which event
 	// connections name by index.
 	eventHandlers []EventHandler
-	pool          bytebufferpool.Pool
+	// msgs holds the buffers of messages: joined fragments, inflated
+	// messages, blocking sessions' inboxes. It keeps none over 1 MiB.
+	msgs bufpool.Pool
 	// sends holds the outboxes' buffers between writes.
 	sends sendPool
-	// reqs holds the requests handshakes are parsed into without copying
-	// (upgrade.ParseRequestNoCopy), one per loop in use.
+	// reqs holds the requests handshakes are parsed into in place, one per
+	// loop in use.
 	reqs sync.Pool
-	// messages holds the parser states of messages in progress
+	// messages holds the reader states of messages in progress
 	// (*messageState), which a connection holds only while a message
 	// spans reads.
 	messages sync.Pool
@@ -51,14 +53,16 @@ type Server struct {
 	runErr   error
 	shutdown atomic.Bool
 
-	wsConfig conn.Config  // every blocking WebSocket's, from cfg
-	start    time.Time    // when New made the server: the clock's zero
-	clock    atomicMoment // coarse now, updated by the ticker
+	start time.Time    // when New made the server: the clock's zero
+	clock atomicMoment // coarse now, updated by the ticker
+	ticks ticker
+	// budget counts the bytes all connections hold (MaxBufferedBytes).
+	budget budget
 
 	opening openings
-	// endings holds why an event connection ended, from its close frame
-	// or failure until OnClose reports it.
-	endings sideTable[*conn.CloseError]
+	// failures holds the failure a blocking receiver has yet to reach,
+	// per connection, until it does (see connection.fail).
+	failures sideTable[*conn.CloseError]
 	// rooms holds the wake-up of the senders waiting for room under
 	// MaxUnsentBytes, per connection, while they wait.
 	rooms sideTable[chan struct{}]
@@ -67,7 +71,6 @@ type Server struct {
 	conns    *connection // the registry of open connections, linked through prev and next
 	nconns   int
 	drainSet map[*connection]struct{}
-	lastScan moment
 
 	handlers sync.WaitGroup // handler goroutines
 }
@@ -93,7 +96,7 @@ func New(cfg Config) *Server {
 	if c.Upgrade.Compression.Enabled {
 		s.flate = codec.NewFlate(c.Upgrade.Compression.Level)
 	}
-	s.wsConfig = conn.Config{MaxUnread: c.MaxUnreadBytes, CloseTimeout: c.CloseTimeout, Pool: &s.pool}
+	s.budget.max = c.MaxBufferedBytes
 	s.start = time.Now()
 	s.clock.Store(momentOf(0))
 	return s
@@ -141,7 +144,6 @@ func (s *Server) Start() error {
 		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+s.cfg.Addr,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.EventLoops),
-			gnet.WithTicker(true),
 			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithReadBufferCap(s.cfg.ReadBufferSize),
@@ -166,6 +168,7 @@ func (s *Server) Start() error {
 		}
 		return s.runErr
 	}
+	s.ticks.start(s)
 	return nil
 }
 
@@ -229,6 +232,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	cancel()
 	_ = s.eng.Stop(stopCtx)
 	<-s.stopped
+	s.ticks.stop()
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
 	select {
@@ -284,58 +288,6 @@ func (s *Server) unlink(c *connection) {
 	}
 	c.prev, c.next = nil, nil
 	s.nconns--
-}
-
-// coarseNow returns the ticker's clock (at most ~10ms stale).
-func (s *Server) coarseNow() moment { return s.clock.Load() }
-
-// watchDrain asks the ticker to wake c until its gnet buffer drains.
-func (s *Server) watchDrain(c *connection) {
-	if c.signals.setDraining(true) {
-		return
-	}
-	s.mu.Lock()
-	s.drainSet[c] = struct{}{}
-	s.mu.Unlock()
-}
-
-// unwatchDrain undoes watchDrain.
-func (s *Server) unwatchDrain(c *connection) {
-	if !c.signals.setDraining(false) {
-		return
-	}
-	s.mu.Lock()
-	delete(s.drainSet, c)
-	s.mu.Unlock()
-}
-
-// tick runs on gnet's ticker goroutine: it advances the coarse clock, wakes
-// connections whose gnet buffer is draining (so blocked senders and pending
-// closes make progress) and, every 100ms, connections with a deadline due.
-func (s *Server) tick() time.Duration {
-	now := momentOf(time.Since(s.start))
-	s.clock.Store(now)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.drainSet {
-		_ = c.gc.Wake(nil)
-	}
-	if now.sub(s.lastScan) >= 100*time.Millisecond {
-		s.lastScan = now
-		for c := s.conns; c != nil; c = c.next {
-			if d := c.due.Load(); d != 0 && now.reached(d) {
-				_ = c.gc.Wake(nil)
-			} else if i := c.idleCheck.Load(); i != 0 && now.reached(i) {
-				_ = c.gc.Wake(nil)
-			} else if c.signals.corkedTooLong() {
-				c.wakeLoop()
-			}
-			if c.z != nil {
-				c.z.release(s, now)
-			}
-		}
-	}
-	return 10 * time.Millisecond
 }
 
 // logPanic logs a recovered handler panic.

@@ -1,33 +1,32 @@
 package engine
 
 import (
-	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
 )
 
 // traffic is OnTraffic: it runs when bytes arrive or the connection is
 // woken. It applies hand-offs from handler goroutines, parses what is
-// buffered, checks deadlines, writes everything queued at once, and only
-// then lets gnet discard the input: payloads sent with SendNoCopy are
-// written from it.
+// buffered (unless the connection is stalled), checks deadlines, writes
+// everything queued at once, and only then lets gnet discard the input:
+// payloads sent with SendNoCopy are written from it.
 func (c *connection) traffic() gnet.Action {
 	s := c.srv
 	o := &c.out
 
-	now := s.coarseNow()
+	now := s.now()
 	switch c.signals.takeHandoff() {
 	case handoffResponse:
 		c.flags.setPhase(phaseHTTP)
 		o.mu.Lock()
-		closing := o.closeAfter
+		closing := o.flags.has(closeAfter)
 		o.mu.Unlock()
 		if closing {
 			c.flags.setPhase(phaseClosing) // Connection: close; nothing more is parsed
+			c.flags.set(readDone, true)
 		} else {
-			c.due.Store(now.add(s.cfg.HandshakeTimeout))
+			c.setDue(now.add(s.cfg.HandshakeTimeout))
 		}
 	case handoffUpgraded:
 		c.startWS(now)
@@ -37,42 +36,35 @@ func (c *connection) traffic() gnet.Action {
 			return gnet.Close
 		}
 	}
+	if c.signals.mark(offenderMark, false) {
+		c.overBudget(now)
+		if c.out.isDead() {
+			return gnet.Close
+		}
+	}
 
 	data, _ := c.gc.Peek(-1)
 	o.mu.Lock()
-	o.scheduled = true // sends from callbacks are flushed below, not woken
-	if c.isEvent() && len(data) > 0 && !o.dead {
+	o.flags |= scheduled // sends from callbacks are flushed below, not woken
+	if c.isEvent() && len(data) > 0 && !o.flags.has(dead) {
 		o.buffer(&s.sends).setInput(data)
 	}
 	o.mu.Unlock()
-	if len(data) > int(c.leftover) {
+	left := int(c.leftover.Load())
+	if len(data) > left {
 		c.lastRead = now
 		c.flags.set(pinged, false)
 	}
 	off := 0
-	for off < len(data) {
-		before := off
-		switch c.flags.phase() {
-		case phaseHTTP:
-			off += c.readHTTP(data[off:])
-		case phaseWS:
-			if c.isEvent() {
-				off += c.readEventFrames(data[off:])
-			} else {
-				off += c.readFrames(data[off:])
-			}
-		case phaseClosing:
-			off = len(data)
-		case phaseHandler:
-			if len(data)-off > s.cfg.MaxHandshakeBytes+s.cfg.MaxRequestBody {
-				return gnet.Close // pipelining past any request we would accept
-			}
-		}
-		if off == before {
-			break
-		}
+	if c.mayParse(now) {
+		off = c.parse(data)
+	} else if len(data) > s.cfg.MaxUnreadBytes {
+		// Stalled, and the peer keeps sending: neither reading nor
+		// waiting.
+		c.abort(errPeerNotRead)
+		return gnet.Close
 	}
-	c.leftover = int32(len(data) - off)
+	c.setLeftover(len(data) - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
@@ -93,14 +85,55 @@ func (c *connection) traffic() gnet.Action {
 	return gnet.None
 }
 
+// parse runs the phase's parser over data until it consumes nothing more,
+// and returns how much it consumed. Loop only.
+func (c *connection) parse(data []byte) int {
+	s := c.srv
+	off := 0
+	for off < len(data) {
+		before := off
+		switch c.flags.phase() {
+		case phaseHTTP:
+			off += c.readHTTP(data[off:])
+		case phaseWS:
+			if c.isEvent() {
+				off += c.readEventFrames(data[off:])
+			} else {
+				off += c.readFrames(data[off:])
+			}
+		case phaseClosing:
+			off = len(data)
+		case phaseHandler:
+			if len(data)-off > s.cfg.MaxHandshakeBytes+s.cfg.MaxRequestBody {
+				c.abort(errPeerNotRead) // pipelining past any request we would accept
+				return len(data)
+			}
+		}
+		if off == before || c.out.gnetPending >= int32(min(s.cfg.MaxUnsentBytes, 1<<31-1)) {
+			break
+		}
+	}
+	return off
+}
+
+// setLeftover records the bytes gnet keeps for the next OnTraffic, and
+// their change in the server's memory budget. Loop only.
+func (c *connection) setLeftover(n int) {
+	if old := int(c.leftover.Load()); old != n {
+		c.leftover.Store(int32(n))
+		c.srv.budget.add(n - old)
+	}
+}
+
 // startWS switches to WebSocket framing and starts the idle checks. Loop
 // only.
 func (c *connection) startWS(now moment) {
 	c.flags.setPhase(phaseWS)
+	c.signals.open()
 	c.due.Store(0)
 	c.lastRead = now
 	if idle := c.srv.cfg.IdleTimeout; idle > 0 {
-		c.idleCheck.Store(now.add(idle / 2))
+		c.setAux(now.add(idle/2), false)
 	}
 }
 
@@ -110,47 +143,51 @@ func (c *connection) startWS(now moment) {
 func (c *connection) shutdownStep() bool {
 	switch c.flags.phase() {
 	case phaseHTTP:
-		return c.leftover == 0
+		return c.leftover.Load() == 0
 	case phaseClosing:
 		return c.flags.has(halfClosed) && c.out.idle()
 	case phaseWS:
-		if c.flags.has(shutdownSent) {
-			return false
-		}
-		c.flags.set(shutdownSent, true)
-		if c.isEvent() {
-			_ = c.WriteClose(conn.StatusGoingAway, "server shutting down", false)
-		} else if c.peer().WebSocket().State() != conn.StateCloseSent {
-			// A handshake already under way finishes or times out.
-			c.peer().Expire(conn.StatusGoingAway)
+		if !c.signals.mark(shutdownMark, true) {
+			c.closeNow(errShuttingDown.Code, errShuttingDown.Reason)
 		}
 	}
 	return false
 }
 
-// checkTimers acts on a passed deadline: handshake timeout, close timeout,
-// idle ping and idle timeout. It returns true when the connection must
-// close now. Loop only.
+// checkTimers acts on a passed deadline: handshake timeout, close
+// timeouts, the hard end, the write deadline of a stalled connection, idle
+// ping and idle timeout. It returns true when the connection must close
+// now. Loop only.
 func (c *connection) checkTimers(now moment) bool {
 	if d := c.due.Load(); d != 0 && now.reached(d) && c.due.CompareAndSwap(d, 0) {
 		switch c.flags.phase() {
 		case phaseHTTP:
-			if c.leftover == 0 {
+			if c.leftover.Load() == 0 {
 				return true
 			}
 			c.respond(408, "request timeout", false)
 		case phaseWS:
-			if c.isEvent() {
-				c.events().expire()
-			} else {
-				c.peer().Expire(conn.StatusNormalClosure)
-			}
+			c.expire()
 		case phaseClosing:
 			return true
 		}
 	}
-	if i := c.idleCheck.Load(); i != 0 && now.reached(i) && c.flags.phase() == phaseWS {
-		c.checkIdle(now)
+	if a := c.aux.Load(); a != 0 && now.reached(a) {
+		switch {
+		case c.signals.has(endingMark):
+			// The hard end: the close frame and the peer had their time.
+			c.aux.Store(0)
+			c.abort(conn.ErrCloseTimeout)
+			return true
+		case c.signals.has(stalledMark):
+			// The peer read nothing for WriteTimeout while its output was
+			// over MaxUnsentBytes.
+			c.aux.Store(0)
+			c.abort(conn.ErrWriteTimeout)
+			return true
+		case c.flags.phase() == phaseWS && c.State() == conn.StateOpen:
+			c.checkIdle(now)
+		}
 	}
 	return false
 }
@@ -165,14 +202,17 @@ func (c *connection) checkIdle(now moment) {
 	half := c.srv.cfg.IdleTimeout / 2
 	switch silent := now.sub(c.lastRead); {
 	case !c.flags.has(pinged) && silent < half:
-		c.idleCheck.Store(c.lastRead.add(half))
+		c.setAux(c.lastRead.add(half), false)
 	case !c.flags.has(pinged):
 		c.flags.set(pinged, true)
-		c.out.appendControl(&c.srv.sends, ws.OpPing, nil)
-		c.idleCheck.Store(c.lastRead.add(2 * half).later(now.add(half)))
+		c.out.appendPing(&c.srv.sends)
+		c.setAux(c.lastRead.add(2*half).later(now.add(half)), false)
 	default:
-		c.idleCheck.Store(0)
-		c.fail(&codec.Error{Code: ws.StatusGoingAway, Reason: "idle timeout"})
+		// Silent for the whole timeout: the peer is gone, or as good as.
+		// Its close frame goes out, and the TCP connection ends after it,
+		// without waiting for an answer.
+		c.aux.Store(0)
+		c.failNow(errIdle)
 	}
 }
 
@@ -192,24 +232,29 @@ func (c *connection) closed() {
 		defer o.wmu.Unlock()
 	}
 	o.mu.Lock()
-	o.dead = true
+	o.flags |= dead
 	if o.buf != nil {
 		s.sends.put(o.buf)
 		o.buf = nil
+		o.pong = 0
 	}
+	s.budget.add(-int(o.gnetPending))
+	o.gnetPending = 0
 	c.signalRoom()
-	ws := c.peer().WebSocket()
 	o.mu.Unlock()
+	c.setLeftover(0)
+	c.signals.mark(stalledMark|budgetMark, false)
 	if c.msg != nil {
 		c.dropMessage(c.msg)
 	}
-	switch {
-	case c.isEvent():
-		c.events().gone()
-	case ws != nil:
-		c.peer().Gone()
+	if c.signals.mark(failMark, false) {
+		s.failures.take(c)
+	}
+	c.signals.setState(conn.StateAborted)
+	if c.isEvent() || c.session() != nil {
+		c.finish(errAbnormal)
 	}
 	if z != nil {
-		z.close(s, c.isEvent())
+		z.close(s)
 	}
 }

@@ -20,12 +20,12 @@ func (c *connection) Flush() {
 	o := &c.out
 	o.wmu.Lock()
 	o.mu.Lock()
-	if o.buf == nil || o.dead {
+	if o.buf == nil || o.flags.has(dead) {
 		o.mu.Unlock()
 		o.wmu.Unlock()
 		return
 	}
-	if o.scheduled || o.gnetPending > 0 {
+	if o.flags.has(scheduled) || o.gnetPending > 0 {
 		// The loop is about to flush, or gnet holds earlier bytes: writing
 		// here could reorder them.
 		o.mu.Unlock()
@@ -35,6 +35,7 @@ func (c *connection) Flush() {
 	}
 	b := o.buf // a blocking WebSocket's: bytes only, no extents
 	o.buf = nil
+	o.pong = 0
 	o.mu.Unlock()
 	c.signals.uncork()
 
@@ -56,7 +57,8 @@ func (c *connection) requeue(b *sendBuf, n int) {
 	rest := b.B[n:]
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.dead {
+	o.pong = 0
+	if o.flags.has(dead) {
 		c.srv.sends.put(b)
 		return
 	}
@@ -78,8 +80,8 @@ func (c *connection) wakeLoop() {
 // flush, unless a flush is already coming or the connection is gone.
 func (c *connection) unlockAndWake() {
 	o := &c.out
-	wake := !o.scheduled && !o.dead
-	o.scheduled = true
+	wake := o.flags&(scheduled|dead) == 0
+	o.flags |= scheduled
 	o.mu.Unlock()
 	if wake {
 		_ = c.gc.Wake(nil)
@@ -106,4 +108,69 @@ func writeAll(fd int, b []byte) int {
 		written += int(n)
 	}
 	return written
+}
+
+// flush writes everything queued with one system call. It returns
+// closeNow when the connection must now be closed (everything is written
+// and a close was asked for), and gone when the write failed and gnet
+// closed the connection (OnClose has run). Loop only; in OnTraffic, before
+// the input is discarded, since the buffer may reference it.
+func (c *connection) flush() (closeNow, gone bool) {
+	o := &c.out
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	c.flags.set(inFlush, true)
+	defer c.flags.set(inFlush, false)
+	c.signals.uncork()
+	o.mu.Lock()
+	b := o.buf
+	o.buf = nil
+	o.pong = 0
+	o.flags &^= scheduled
+	// Read closeAfter with the buffer it belongs to: a close asked for by
+	// another goroutine after the buffer was taken comes with frames that
+	// are still queued (and a wake-up), so it must not close now.
+	thenClose := o.flags.has(closeAfter)
+	o.mu.Unlock()
+	if b != nil {
+		var err error
+		switch {
+		case len(b.ext) > 0:
+			err = c.writeRefs(b)
+		case len(b.B) > 0:
+			_, err = c.gc.Write(b.B)
+		}
+		c.srv.sends.put(b)
+		if err != nil {
+			return false, true
+		}
+	}
+	pending := c.refreshPending()
+	waiting := c.signals.has(roomAwaited)
+	if pending > 0 && (thenClose || waiting || c.signals.has(stalledMark)) {
+		c.srv.watchDrain(c)
+	} else if c.signals.has(drainWatched) {
+		c.srv.unwatchDrain(c)
+	}
+	return thenClose && pending == 0, false
+}
+
+// writeRefs writes b, which references payloads in gnet's input (see
+// sendBuf), with one writev when gnet buffers nothing for the connection.
+// What the socket does not take, or all of it when gnet already buffers
+// earlier bytes, goes through gnet's Write, which keeps a copy and reports
+// a broken connection. Loop only, before the input is discarded.
+func (c *connection) writeRefs(b *sendBuf) error {
+	n := 0
+	if c.gc.OutboundBuffered() == 0 {
+		n = b.writev(c.gc.Fd())
+		if n == b.size() {
+			return nil
+		}
+	}
+	rest := c.srv.sends.get()
+	rest.B = b.appendRest(rest.B, n)
+	_, err := c.gc.Write(rest.B)
+	c.srv.sends.put(rest)
+	return err
 }

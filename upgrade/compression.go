@@ -37,25 +37,3 @@ type Compression struct {
 	// goes back to the pool and only the window is kept. 0 means 5 seconds.
 	IdleRelease time.Duration
 }
-
-// DeflateParams are the permessage-deflate parameters agreed in a
-// handshake: what the server put in its Sec-WebSocket-Extensions response,
-// with the offer's hints folded in.
-type DeflateParams struct {
-	// ServerNoContextTakeover: the server resets its compressor after each
-	// message.
-	ServerNoContextTakeover bool
-	// ClientNoContextTakeover: the client resets its compressor after each
-	// message, so the server keeps no window for received messages.
-	ClientNoContextTakeover bool
-	// ServerMaxWindowBits (8 to 15) bounds the window the server compresses
-	// with; 15 when not negotiated.
-	ServerMaxWindowBits int
-	// ClientMaxWindowBits (8 to 15) bounds the window the client compresses
-	// with; 15 when neither side limited it.
-	ClientMaxWindowBits int
-
-	// serverWindowOffered: the offer had server_max_window_bits, so the
-	// response repeats it even when it is 15.
-	serverWindowOffered bool
-}

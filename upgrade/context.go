@@ -2,29 +2,17 @@ package upgrade
 
 import (
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/ascii"
+	"github.com/volley-ws/volley/internal/hctx"
 )
 
-// Backend is the engine's side of a Context. It is implemented by the
-// engine package; application code does not use it.
-type Backend interface {
-	// Upgrade sends a's response (a.AppendResponse), switches the
-	// connection to WebSocket framing (with permessage-deflate when
-	// a.Compressed) and returns the open WebSocket. a is valid only during
-	// the call.
-	Upgrade(a *Accepted) (*conn.WebSocket, error)
-	// RemoteAddr returns the client's address.
-	RemoteAddr() net.Addr
-}
-
-// ErrResponded is returned by Upgrade when the context already upgraded or
-// already answered the handshake with an error.
-var ErrResponded = errors.New("upgrade: request already answered")
+// HandlerFunc handles one request, on a goroutine of its own.
+type HandlerFunc func(*Context)
 
 // Context is one HTTP request being handled: the request, and the response
 // the handler builds for it. A handler that upgrades gets a WebSocket and
@@ -35,124 +23,21 @@ var ErrResponded = errors.New("upgrade: request already answered")
 // A Context belongs to the handler's goroutine and is not safe for
 // concurrent use. It must not be used after the handler returns.
 //
-// A Context keeps one private copy of the request head and body. The
-// parsed [Request] is rebuilt from that copy the first time it is asked
-// for (Request, Method, Path, Query, Header, Upgrader.Protocols), and the
+// The engine keeps one private copy of the request head and body. The
+// parsed Request is built from that copy the first time it is asked for
+// (Request, Method, Path, Query, Header, Upgrader.Protocols), and the
 // response fields are allocated the first time one is set, so a session
 // that only upgrades holds the copy and a small struct while it lives.
-type Context struct {
-	// raw and rawLen are the Context's own copy of the request head and
-	// then the body, kept as a pointer and a length (see rawBytes).
-	raw     *byte
-	rawLen  int
-	req     *Request // parsed from the head's copy on first use
-	backend Backend
-	acc     *Accepted // the negotiated handshake, nil when not an upgrade request or once upgraded
-	resp    *response // the response being built, nil until a field is set
-	headLen int32
-	flags   contextFlags
-	// hsErr is why the handshake is invalid or the origin was rejected:
-	// 1 + its index in handshakeErrs, 0 for none.
-	hsErr uint8
-}
+type Context hctx.Context[Request, HeaderField]
 
-// handshakeErrs are the errors a Context may keep for a handshake.
-var handshakeErrs = [...]*StatusError{
-	ErrMalformedRequest, ErrMethodNotGet, ErrNotHTTP11, ErrMissingUpgrade, ErrMissingConnectionUpgrade,
-	ErrBadVersion, ErrMissingKey, ErrBadKey, ErrOriginRejected,
-}
-
-// setHandshakeErr records err as the handshake's error; one that is not in
-// handshakeErrs (none of checkHandshake's) counts as ErrMalformedRequest.
-func (c *Context) setHandshakeErr(err error) {
-	c.hsErr = 1
-	for i, e := range handshakeErrs {
-		if e == err {
-			c.hsErr = uint8(1 + i)
-		}
-	}
-}
-
-// handshakeErr returns the handshake's error, or nil.
-func (c *Context) handshakeErr() *StatusError {
-	if c.hsErr == 0 {
-		return nil
-	}
-	return handshakeErrs[c.hsErr-1]
-}
-
-// contextFlags are what a Context decided about its request when it was
-// made, and what happened to it since.
-type contextFlags uint8
-
-const (
-	isUpgrade  contextFlags = 1 << iota // the request asks for a WebSocket
-	headMethod                          // the request method is HEAD
-	upgraded                            // Upgrade succeeded
-	answered                            // the handshake was rejected
-)
-
-// response is the response a handler builds for a request it does not
-// upgrade.
-type response struct {
-	status int
-	header []HeaderField
-	out    []byte
-}
-
-// NewContext returns the Context for req (with its body), received by b's
-// connection. It is meant for engine implementations. req and body may refer to
-// the engine's input buffer (ParseRequestNoCopy): NewContext copies the
-// head and the body, and keeps neither req nor body.
-//
-// A WebSocket handshake is validated and negotiated here (the
-// Sec-WebSocket-Accept value, the subprotocol, permessage-deflate, and the
-// origin check, o.CheckOrigin included), on the caller's goroutine: the
-// engine's event loop, whose stack is already large. The handler's
-// goroutine then only hands the response to the Backend in
-// Upgrader.Upgrade, so a session parked in Receive keeps the smallest stack
-// Go gives a goroutine.
-func NewContext(req *Request, body []byte, b Backend, o *Options) *Context {
-	if len(req.head) > math.MaxInt32 {
-		panic("upgrade: NewContext: a request head over 2 GiB")
-	}
-	raw := make([]byte, len(req.head)+len(body))
-	copy(raw[copy(raw, req.head):], body)
-	c := &Context{headLen: int32(len(req.head)), backend: b}
-	c.setRaw(raw)
-	if req.Method == http.MethodHead {
-		c.flags |= headMethod
-	}
-	if IsUpgradeRequest(req) {
-		c.flags |= isUpgrade
-		key, err := checkHandshake(req)
-		switch {
-		case err != nil:
-			c.setHandshakeErr(err)
-		case !o.checkOrigin(req):
-			c.setHandshakeErr(ErrOriginRejected)
-		default:
-			a := negotiate(req, key, o)
-			c.acc = &a
-		}
-	}
-	return c
+// core returns the Context as its hctx type.
+func (c *Context) core() *hctx.Context[Request, HeaderField] {
+	return (*hctx.Context[Request, HeaderField])(c)
 }
 
 // Request returns the parsed request. It stays valid until the handler
-// returns. The first call parses the Context's copy of the head.
-func (c *Context) Request() *Request {
-	if c.req == nil {
-		r := new(Request)
-		// The head parsed before it was copied, so the copy parses. The
-		// strings refer to the copy, which nothing writes to.
-		if _, err := r.parse(c.rawBytes()[:c.headLen], int(c.headLen), false); err != nil {
-			panic("upgrade: the copy of a parsed request head does not parse: " + err.Error())
-		}
-		c.req = r
-	}
-	return c.req
-}
+// returns.
+func (c *Context) Request() *Request { return c.core().Source().Request() }
 
 // Method returns the request method.
 func (c *Context) Method() string { return c.Request().Method }
@@ -172,86 +57,62 @@ func (c *Context) Header(name string) string { return c.Request().Header.Get(nam
 
 // Body returns the request body (Content-Length bytes). It is valid until
 // the handler returns.
-func (c *Context) Body() []byte {
-	if int(c.headLen) == c.rawLen {
-		return nil
-	}
-	return c.rawBytes()[c.headLen:]
-}
+func (c *Context) Body() []byte { return c.core().Source().Body() }
 
 // RemoteAddr returns the client's address.
-func (c *Context) RemoteAddr() net.Addr { return c.backend.RemoteAddr() }
-
-// response returns the response being built, allocating it on first use.
-func (c *Context) response() *response {
-	if c.resp == nil {
-		c.resp = new(response)
-	}
-	return c.resp
-}
+func (c *Context) RemoteAddr() net.Addr { return c.core().Source().RemoteAddr() }
 
 // SetStatusCode sets the response status for a request that is not
 // upgraded. The default is 200.
-func (c *Context) SetStatusCode(status int) { c.response().status = status }
+func (c *Context) SetStatusCode(status int) { c.core().MakeResponse().Status = status }
 
 // StatusCode returns the response status set so far (200 when unset).
 func (c *Context) StatusCode() int {
-	if c.resp == nil || c.resp.status == 0 {
-		return http.StatusOK
+	if r := c.core().Response(); r != nil && r.Status != 0 {
+		return r.Status
 	}
-	return c.resp.status
+	return http.StatusOK
 }
 
 // SetHeader sets a response header, replacing earlier values of name.
 // Content-Length and Connection are managed by the engine and ignored.
 func (c *Context) SetHeader(name, value string) {
-	if equalFold(name, "Content-Length") || equalFold(name, "Connection") {
+	if ascii.EqualFold(name, "Content-Length") || ascii.EqualFold(name, "Connection") {
 		return
 	}
-	r := c.response()
-	for i := range r.header {
-		if equalFold(r.header[i].Name, name) {
-			r.header[i].Value = value
+	r := c.core().MakeResponse()
+	for i := range r.Header {
+		if ascii.EqualFold(r.Header[i].Name, name) {
+			r.Header[i].Value = value
 			return
 		}
 	}
-	r.header = append(r.header, HeaderField{Name: name, Value: value})
+	r.Header = append(r.Header, HeaderField{Name: name, Value: value})
 }
 
 // Write appends p to the response body. It never fails.
 func (c *Context) Write(p []byte) (int, error) {
-	r := c.response()
-	r.out = append(r.out, p...)
+	r := c.core().MakeResponse()
+	r.Body = append(r.Body, p...)
 	return len(p), nil
 }
 
 // WriteString appends s to the response body. It never fails.
 func (c *Context) WriteString(s string) (int, error) {
-	r := c.response()
-	r.out = append(r.out, s...)
+	r := c.core().MakeResponse()
+	r.Body = append(r.Body, s...)
 	return len(s), nil
 }
 
 // Upgraded reports whether the request was upgraded to a WebSocket.
-func (c *Context) Upgraded() bool { return c.flags&upgraded != 0 }
-
-// AppendResponse appends the HTTP response the handler built to dst. It is
-// meant for engine implementations, after the handler returned without
-// upgrading.
-func (c *Context) AppendResponse(dst []byte, keepAlive bool) []byte {
-	var r response
-	if c.resp != nil {
-		r = *c.resp
-	}
-	return AppendResponse(dst, c.StatusCode(), r.header, r.out, keepAlive, c.flags&headMethod != 0)
-}
+func (c *Context) Upgraded() bool { return c.core().Flags()&hctx.Upgraded != 0 }
 
 // Upgrader returns the request's Upgrader when the request asks to switch to
 // WebSocket (an Upgrade header naming websocket), and nil otherwise. The
 // handshake itself (method, version, key, origin) is checked by
 // Upgrader.Upgrade, which answers a bad one with the right status.
 func (c *Context) Upgrader() *Upgrader {
-	if c.flags&isUpgrade == 0 {
+	if !c.core().Source().IsUpgrade() {
 		return nil
 	}
 	return (*Upgrader)(c)
@@ -279,39 +140,29 @@ func (u *Upgrader) Protocols() []string {
 // An invalid handshake is answered with the right status: 405 for a method
 // other than GET, 400 for HTTP/1.0, a missing Connection: Upgrade or a
 // missing or malformed Sec-WebSocket-Key, 426 with Sec-WebSocket-Version: 13
-// for another version, 403 when the origin check fails. The error is then a
-// *StatusError (one of this package's sentinels, usable with errors.Is)
-// saying why. Calling Upgrade twice returns ErrResponded.
-func (u *Upgrader) Upgrade() (*conn.WebSocket, error) {
-	c := (*Context)(u)
-	if c.flags&(upgraded|answered) != 0 {
+// for another version, 403 when the origin check fails, 503 when the server
+// is over its memory budget. The error is then a *StatusError (one of this
+// package's sentinels, usable with errors.Is) saying why, and the engine
+// closes the TCP connection after the response. Calling Upgrade twice
+// returns ErrResponded.
+func (u *Upgrader) Upgrade() (conn.WebSocket, error) {
+	c := (*Context)(u).core()
+	if c.Flags()&(hctx.Upgraded|hctx.Refused) != 0 {
 		return nil, ErrResponded
 	}
-	se := c.handshakeErr()
-	if se == nil && c.acc == nil {
-		se = ErrMissingUpgrade
-	}
-	if se != nil {
-		c.reject(se)
-		return nil, se
-	}
-	ws, err := c.backend.Upgrade(c.acc)
+	ws, err := c.Source().Upgrade()
 	if err != nil {
+		var se *StatusError
+		if !errors.As(err, &se) {
+			se = ErrMalformedRequest
+		}
+		c.Mark(hctx.Refused)
+		r := c.MakeResponse()
+		r.Status = se.Status
+		r.Header = append(r.Header[:0], se.Header...)
+		r.Body = append(r.Body[:0], se.Reason...)
 		return nil, err
 	}
-	c.flags |= upgraded
-	c.acc = nil // not needed any more; an idle session should not hold it
+	c.Mark(hctx.Upgraded)
 	return ws, nil
 }
-
-// reject turns the response into se's status, headers and reason.
-func (c *Context) reject(se *StatusError) {
-	c.flags |= answered
-	r := c.response()
-	r.status = se.Status
-	r.header = append(r.header[:0], se.Header...)
-	r.out = append(r.out[:0], se.Reason...)
-}
-
-// HandlerFunc handles one request.
-type HandlerFunc func(*Context)

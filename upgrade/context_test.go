@@ -1,57 +1,57 @@
 package upgrade
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"net"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/hctx"
 )
 
-// recordingBackend is a Backend that records the Accepted it was given.
-type recordingBackend struct {
-	calls    int
-	protocol string
-	accept   string
+// fakeSource is the engine's side of a Context, for tests: a request, a
+// body, and what Upgrade answers.
+type fakeSource struct {
+	req      Request
+	body     []byte
+	upgrade  bool
+	head     bool
+	err      error // what Upgrade returns
+	upgrades int
 }
 
-func (b *recordingBackend) RemoteAddr() net.Addr {
-	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
-}
-
-func (b *recordingBackend) Upgrade(a *Accepted) (*conn.WebSocket, error) {
-	b.calls++
-	b.protocol, b.accept = a.Protocol, a.Accept()
-	return nil, nil
-}
-
-// parseInPlace parses head from buf the way an engine does, in place.
-func parseInPlace(t *testing.T, buf []byte) *Request {
-	t.Helper()
-	var r Request
-	n, err := ParseRequestNoCopy(&r, buf, len(buf))
-	if err != nil || n == 0 {
-		t.Fatalf("ParseRequestNoCopy: n=%d err=%v", n, err)
+func (s *fakeSource) Request() *Request    { return &s.req }
+func (s *fakeSource) Body() []byte         { return s.body }
+func (s *fakeSource) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9} }
+func (s *fakeSource) IsUpgrade() bool      { return s.upgrade }
+func (s *fakeSource) IsHead() bool         { return s.head }
+func (s *fakeSource) Upgrade() (conn.WebSocket, error) {
+	s.upgrades++
+	if s.err != nil {
+		return nil, s.err
 	}
-	return &r
+	return fakeWebSocket{}, nil
 }
 
-func TestContextOwnsItsCopy(t *testing.T) {
-	head := "POST /form?a=1&b=2 HTTP/1.1\r\nHost: example.com\r\nX-Token: secret\r\nContent-Length: 5\r\n\r\n"
-	buf := []byte(head + "hello")
-	req := parseInPlace(t, buf)
-	body := buf[len(head):]
-	ctx := NewContext(req, body, &recordingBackend{}, nil)
+// fakeWebSocket is what fakeSource's Upgrade returns.
+type fakeWebSocket struct{ conn.WebSocket }
 
-	// The engine reuses its input buffer and its Request.
-	for i := range buf {
-		buf[i] = 'x'
-	}
-	req.Reset()
+func (fakeWebSocket) Subprotocol() string { return "v1" }
 
+// newContext makes the Context of src, as the engine does.
+func newContext(src *fakeSource) *Context {
+	var c hctx.Context[Request, HeaderField]
+	c.Init(src)
+	return (*Context)(&c)
+}
+
+func TestContextRequest(t *testing.T) {
+	src := &fakeSource{body: []byte("hello")}
+	src.req = Request{Method: "POST", Path: "/form", RawQuery: "a=1&b=2", Host: "example.com",
+		Header: Header{{Name: "X-Token", Value: "secret"}, {Name: "Content-Length", Value: "5"}}}
+	ctx := newContext(src)
 	if ctx.Upgrader() != nil {
 		t.Error("Upgrader() != nil for a plain POST")
 	}
@@ -73,168 +73,91 @@ func TestContextOwnsItsCopy(t *testing.T) {
 	if got := ctx.Request().Host; got != "example.com" {
 		t.Errorf("Request().Host = %q", got)
 	}
-	first := ctx.Request()
-	if again := ctx.Request(); again != first {
-		t.Error("Request() parses again on every call")
+	if string(ctx.Body()) != "hello" {
+		t.Errorf("Body() = %q", ctx.Body())
 	}
-	b := ctx.Body()
-	if string(b) != "hello" {
-		t.Errorf("Body() = %q", b)
-	}
-	// Appending to the body must not write over anything of the Context's.
-	_ = append(b, " world"...)
-	if ctx.Header("Content-Length") != "5" || string(ctx.Body()) != "hello" {
-		t.Error("appending to Body() changed the Context")
-	}
-}
-
-func TestContextNoBody(t *testing.T) {
-	req := parseInPlace(t, []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
-	ctx := NewContext(req, nil, &recordingBackend{}, nil)
-	if b := ctx.Body(); b != nil {
-		t.Errorf("Body() = %q, want nil", b)
+	if ctx.Upgraded() {
+		t.Error("Upgraded() before any upgrade")
 	}
 }
 
 func TestContextResponse(t *testing.T) {
-	for _, tc := range []struct {
-		method, want string
-	}{
-		{"GET", "HTTP/1.1 201 Created\r\nX-A: 2\r\nContent-Length: 2\r\n\r\nhi"},
-		{"HEAD", "HTTP/1.1 201 Created\r\nX-A: 2\r\nContent-Length: 2\r\n\r\n"},
-	} {
-		req := parseInPlace(t, []byte(tc.method+" / HTTP/1.1\r\nHost: h\r\n\r\n"))
-		ctx := NewContext(req, nil, &recordingBackend{}, nil)
-		if ctx.StatusCode() != 200 {
-			t.Errorf("%s: StatusCode() = %d before any is set", tc.method, ctx.StatusCode())
-		}
-		ctx.SetStatusCode(201)
-		ctx.SetHeader("X-A", "1")
-		ctx.SetHeader("x-a", "2")
-		ctx.SetHeader("Content-Length", "99")
-		_, _ = ctx.WriteString("h")
-		_, _ = ctx.Write([]byte("i"))
-		got := string(ctx.AppendResponse(nil, true))
-		if got != tc.want {
-			t.Errorf("%s: AppendResponse = %q, want %q", tc.method, got, tc.want)
-		}
+	ctx := newContext(&fakeSource{})
+	if ctx.StatusCode() != 200 {
+		t.Errorf("StatusCode() = %d before any is set", ctx.StatusCode())
+	}
+	if (*hctx.Context[Request, HeaderField])(ctx).Response() != nil {
+		t.Error("a Context that set nothing has a response")
+	}
+	ctx.SetStatusCode(201)
+	ctx.SetHeader("X-A", "1")
+	ctx.SetHeader("x-a", "2")
+	ctx.SetHeader("Content-Length", "99")
+	ctx.SetHeader("connection", "keep-alive")
+	_, _ = ctx.WriteString("h")
+	_, _ = ctx.Write([]byte("i"))
+	r := (*hctx.Context[Request, HeaderField])(ctx).Response()
+	if ctx.StatusCode() != 201 || r.Status != 201 || string(r.Body) != "hi" ||
+		len(r.Header) != 1 || r.Header[0] != (HeaderField{Name: "X-A", Value: "2"}) {
+		t.Errorf("response %+v", r)
 	}
 }
 
 func TestContextUpgrade(t *testing.T) {
-	const hs = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Protocol: v2, v1\r\n"
-	opts := &Options{Subprotocols: []string{"v1"}}
-	for _, tc := range []struct {
-		name, extra string
-		check       func(*Request) bool
-		want        error
-		status      int
-	}{
-		{"no origin", "", nil, nil, 101},
-		{"same origin", "Origin: https://example.com\r\n", nil, nil, 101},
-		{"cross origin", "Origin: https://evil.example\r\n", nil, ErrOriginRejected, 403},
-		{"custom check accepts", "Origin: https://evil.example\r\n", func(r *Request) bool { return r.Header.Get("Origin") == "https://evil.example" }, nil, 101},
-		{"custom check rejects", "", func(*Request) bool { return false }, ErrOriginRejected, 403},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			buf := []byte(hs + tc.extra + "\r\n")
-			req := parseInPlace(t, buf)
-			o := *opts
-			calls := 0
-			if tc.check != nil {
-				o.CheckOrigin = func(r *Request) bool { calls++; return tc.check(r) }
-			}
-			be := &recordingBackend{}
-			ctx := NewContext(req, nil, be, &o)
-			if tc.check != nil && calls != 1 {
-				t.Errorf("CheckOrigin called %d times by NewContext, want 1", calls)
-			}
-			for i := range buf {
-				buf[i] = 0
-			}
-			up := ctx.Upgrader()
-			if up == nil {
-				t.Fatal("Upgrader() == nil for a handshake")
-			}
-			if got := up.Protocols(); strings.Join(got, ",") != "v2,v1" {
-				t.Errorf("Protocols() = %q", got)
-			}
-			_, err := up.Upgrade()
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("Upgrade() error = %v, want %v", err, tc.want)
-			}
-			if tc.check != nil && calls != 1 {
-				t.Errorf("CheckOrigin called %d times in all, want 1", calls)
-			}
-			if tc.status == 101 {
-				if be.calls != 1 || be.protocol != "v1" || be.accept != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-					t.Errorf("backend got %d calls, protocol %q, accept %q", be.calls, be.protocol, be.accept)
-				}
-				if !ctx.Upgraded() {
-					t.Error("Upgraded() = false after Upgrade")
-				}
-			} else {
-				resp := ctx.AppendResponse(nil, false)
-				if be.calls != 0 || ctx.Upgraded() || !bytes.HasPrefix(resp, []byte("HTTP/1.1 403 ")) {
-					t.Errorf("backend calls %d, Upgraded %v, response %q", be.calls, ctx.Upgraded(), resp)
-				}
-			}
-			if _, err := up.Upgrade(); !errors.Is(err, ErrResponded) {
-				t.Errorf("second Upgrade() error = %v, want ErrResponded", err)
-			}
-		})
+	src := &fakeSource{upgrade: true}
+	src.req.Header = Header{{Name: "Sec-WebSocket-Protocol", Value: "v2, v1"}}
+	ctx := newContext(src)
+	up := ctx.Upgrader()
+	if up == nil {
+		t.Fatal("Upgrader() == nil for a handshake")
+	}
+	if got := up.Protocols(); strings.Join(got, ",") != "v2,v1" {
+		t.Errorf("Protocols() = %q", got)
+	}
+	ws, err := up.Upgrade()
+	if err != nil || ws == nil || ws.Subprotocol() != "v1" || src.upgrades != 1 || !ctx.Upgraded() {
+		t.Fatalf("Upgrade() = %v, %v; %d upgrades, Upgraded %v", ws, err, src.upgrades, ctx.Upgraded())
+	}
+	if _, err := up.Upgrade(); !errors.Is(err, ErrResponded) || src.upgrades != 1 {
+		t.Errorf("second Upgrade() = %v (%d upgrades), want ErrResponded", err, src.upgrades)
 	}
 }
 
-func TestContextBadHandshake(t *testing.T) {
-	req := parseInPlace(t, []byte("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n"))
-	be := &recordingBackend{}
-	ctx := NewContext(req, nil, be, nil)
-	_, err := ctx.Upgrader().Upgrade()
-	if !errors.Is(err, ErrBadVersion) || be.calls != 0 {
-		t.Fatalf("Upgrade() = %v with %d backend calls, want ErrBadVersion and none", err, be.calls)
-	}
-	resp := string(ctx.AppendResponse(nil, false))
-	if !strings.HasPrefix(resp, "HTTP/1.1 426 ") || !strings.Contains(resp, "Sec-WebSocket-Version: 13\r\n") {
-		t.Errorf("response = %q", resp)
-	}
-}
-
-// TestNewContextAllocs: a handshake's Context costs the struct, one copy of
-// the head and the negotiated handshake; the parsed request is made only
-// when asked for.
-func TestNewContextAllocs(t *testing.T) {
-	buf := []byte("GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-	req := parseInPlace(t, buf)
-	be := &recordingBackend{}
-	var ctx *Context
-	if n := testing.AllocsPerRun(100, func() { ctx = NewContext(req, nil, be, nil) }); n != 3 {
-		t.Errorf("NewContext: %v allocations, want 3 (Context, head, Accepted)", n)
-	}
-	if ctx.req != nil {
-		t.Error("NewContext parsed the request before it was asked for")
-	}
-}
-
-// TestContextHandshakeErrors: every error the handshake check can give
-// survives the Context's compact record of it.
-func TestContextHandshakeErrors(t *testing.T) {
-	for _, want := range append(slices.Clone(handshakeSentinels), ErrOriginRejected) {
-		var c Context
-		c.setHandshakeErr(want)
-		if got := c.handshakeErr(); got != want {
-			t.Errorf("kept %v, got back %v", want, got)
+// TestContextUpgradeRefused: a handshake the engine refuses becomes the
+// response, with the status error's status, header and reason, and is
+// answered only once.
+func TestContextUpgradeRefused(t *testing.T) {
+	for _, want := range []error{ErrBadVersion, ErrOriginRejected, ErrServiceUnavailable, context.Canceled} {
+		src := &fakeSource{upgrade: true, err: want}
+		ctx := newContext(src)
+		ws, err := ctx.Upgrader().Upgrade()
+		if ws != nil || !errors.Is(err, want) || ctx.Upgraded() {
+			t.Fatalf("Upgrade() = %v, %v; want %v", ws, err, want)
+		}
+		se, ok := want.(*StatusError)
+		if !ok {
+			se = ErrMalformedRequest // what an error without a status is answered with
+		}
+		r := (*hctx.Context[Request, HeaderField])(ctx).Response()
+		if ctx.StatusCode() != se.Status || string(r.Body) != se.Reason || len(r.Header) != len(se.Header) {
+			t.Errorf("%v: response %+v", want, r)
+		}
+		if (*hctx.Context[Request, HeaderField])(ctx).Flags()&hctx.Refused == 0 {
+			t.Errorf("%v: not marked refused", want)
+		}
+		if _, err := ctx.Upgrader().Upgrade(); !errors.Is(err, ErrResponded) || src.upgrades != 1 {
+			t.Errorf("%v: second Upgrade() = %v", want, err)
 		}
 	}
-	var c Context
-	if c.handshakeErr() != nil {
-		t.Error("the zero Context has a handshake error")
+}
+
+func TestStatusErrorIs(t *testing.T) {
+	wrapped := errors.Join(errors.New("context"), ErrBadKey)
+	var se *StatusError
+	if !errors.Is(wrapped, ErrBadKey) || !errors.As(wrapped, &se) || se != ErrBadKey || se.Error() != "upgrade: invalid Sec-WebSocket-Key" {
+		t.Fatalf("errors.Is/As on a wrapped sentinel: %v", se)
 	}
-	c.setHandshakeErr(errors.New("other"))
-	if c.handshakeErr() != ErrMalformedRequest {
-		t.Errorf("an unknown error comes back as %v", c.handshakeErr())
+	if errors.Is(ErrMissingHost, ErrMalformedRequest) {
+		t.Error("sentinels with equal status compare equal")
 	}
 }

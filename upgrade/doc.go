@@ -1,6 +1,8 @@
-// Package upgrade parses HTTP/1.1 requests, validates WebSocket opening
-// handshakes (RFC 6455 section 4) and gives handlers the request [Context]
-// through which they answer plain HTTP requests or upgrade to a WebSocket:
+// Package upgrade is the HTTP side of volley: the request [Context] a
+// handler receives, its [Upgrader] for WebSocket opening handshakes
+// (RFC 6455 section 4), the parsed [Request], the handshake [Options]
+// (subprotocols, the origin check, permessage-deflate), and the
+// [StatusError] values with which requests and handshakes are refused.
 //
 //	func echo(ctx *upgrade.Context) {
 //		up := ctx.Upgrader() // nil unless the request asks for a WebSocket
@@ -8,16 +10,13 @@
 //			ctx.SetStatusCode(http.StatusBadRequest)
 //			return
 //		}
-//		ws, err := up.Upgrade() // answers 400/403/405/426 itself on a bad handshake
+//		ws, err := up.Upgrade() // answers 400/403/405/426/503 itself on a refused handshake
 //		if err != nil {
 //			return
 //		}
 //		...
 //	}
 //
-// The parsing functions are pure (bytes in, values out) and are used by the
-// engine package on its event loops. [ParseRequestNoCopy] parses a request
-// in place, its strings referring to the input, and [Negotiate] answers a
-// handshake without allocating; [Request.Clone] copies a request that must
-// outlive its input.
+// The engine package parses requests and validates handshakes on its event
+// loops, and runs each HandlerFunc on a goroutine of its own.
 package upgrade

@@ -1,6 +1,9 @@
 package upgrade
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+)
 
 // StatusError is an HTTP-level rejection: the status to answer with, extra
 // response headers, and why.
@@ -27,8 +30,8 @@ func (e *StatusError) Error() string {
 	return "upgrade: " + e.Reason
 }
 
-// Errors returned by ParseRequest (ErrBodyTooLarge is for callers that read
-// request bodies).
+// Why the engine refuses a request before any handler sees it: it answers
+// with the error's status and closes the connection.
 var (
 	// ErrHeaderTooLarge reports a request head longer than the allowed
 	// maximum (431).
@@ -58,8 +61,9 @@ var (
 	ErrBodyTooLarge = &StatusError{Status: http.StatusRequestEntityTooLarge, Reason: "request body too large"}
 )
 
-// Errors returned by CheckHandshake (ErrOriginRejected is for callers that
-// check the Origin).
+// Why a WebSocket handshake is refused: Upgrader.Upgrade returns them (and
+// answers the request with their status), and the engine answers them
+// itself on routes served by an engine.EventHandler.
 var (
 	// ErrMethodNotGet reports a handshake whose method is not GET (405, with
 	// "Allow: GET").
@@ -94,3 +98,11 @@ var (
 	// accept (403).
 	ErrOriginRejected = &StatusError{Status: http.StatusForbidden, Reason: "origin not allowed"}
 )
+
+// ErrResponded is returned by Upgrade when the context already upgraded or
+// already answered the handshake with an error.
+var ErrResponded = errors.New("upgrade: request already answered")
+
+// ErrServiceUnavailable is the answer to a handshake the server refuses
+// because it is over its memory budget or shutting down (503).
+var ErrServiceUnavailable = &StatusError{Status: http.StatusServiceUnavailable, Reason: "server busy, try again later", Header: []HeaderField{{Name: "Retry-After", Value: "1"}}}

@@ -1,8 +1,11 @@
-package upgrade
+package handshake
 
 import (
 	"iter"
 	"slices"
+
+	"github.com/volley-ws/volley/internal/ascii"
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // permessage-deflate negotiation, server side (RFC 7692 sections 5 and 7.1).
@@ -63,12 +66,12 @@ type deflateOffer struct {
 // NegotiateDeflate is a pure function, safe for concurrent use. It does not
 // allocate and keeps no reference to offers or c; p is a plain value that
 // holds no references and stays valid indefinitely.
-func NegotiateDeflate(offers []string, c *Compression) (p DeflateParams, ok bool) {
+func NegotiateDeflate(offers []string, c *upgrade.Compression) (p DeflateParams, ok bool) {
 	return negotiateDeflate(slices.Values(offers), c)
 }
 
 // negotiateDeflate is NegotiateDeflate over a sequence of offers.
-func negotiateDeflate(offers iter.Seq[string], c *Compression) (p DeflateParams, ok bool) {
+func negotiateDeflate(offers iter.Seq[string], c *upgrade.Compression) (p DeflateParams, ok bool) {
 	if c == nil || !c.Enabled {
 		return DeflateParams{}, false
 	}
@@ -81,7 +84,7 @@ func negotiateDeflate(offers iter.Seq[string], c *Compression) (p DeflateParams,
 }
 
 // accept returns the parameters the server answers o with under c.
-func (o *deflateOffer) accept(c *Compression) DeflateParams {
+func (o *deflateOffer) accept(c *upgrade.Compression) DeflateParams {
 	p := DeflateParams{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
 	if o.serverMaxWindowBits != 0 {
 		p.ServerMaxWindowBits = o.serverMaxWindowBits
@@ -111,7 +114,7 @@ func parseDeflateOffer(s string) (deflateOffer, bool) {
 	var o deflateOffer
 	i := skipOWS(s, 0)
 	j := skipToken(s, i)
-	if !equalFold(s[i:j], deflateName) {
+	if !ascii.EqualFold(s[i:j], deflateName) {
 		return deflateOffer{}, false
 	}
 	var seen uint8 // one bit per parameter
@@ -149,19 +152,19 @@ func parseDeflateOffer(s string) (deflateOffer, bool) {
 		var bit uint8
 		valid := false // a parameter defined for offers, with a valid value
 		switch {
-		case equalFold(name, paramServerNoContextTakeover):
+		case ascii.EqualFold(name, paramServerNoContextTakeover):
 			bit = 1
 			o.serverNoContextTakeover = true
 			valid = !hasValue
-		case equalFold(name, paramClientNoContextTakeover):
+		case ascii.EqualFold(name, paramClientNoContextTakeover):
 			bit = 2
 			o.clientNoContextTakeover = true
 			valid = !hasValue
-		case equalFold(name, paramServerMaxWindowBits):
+		case ascii.EqualFold(name, paramServerMaxWindowBits):
 			bit = 4
 			o.serverMaxWindowBits = windowBits(value, quoted)
 			valid = hasValue && o.serverMaxWindowBits != 0
-		case equalFold(name, paramClientMaxWindowBits):
+		case ascii.EqualFold(name, paramClientMaxWindowBits):
 			bit = 8
 			o.clientMaxWindowBits = 15
 			if hasValue {
@@ -217,7 +220,7 @@ func skipOWS(s string, i int) int {
 // skipToken returns the index of the first byte at or after i in s that
 // cannot appear in a token.
 func skipToken(s string, i int) int {
-	for i < len(s) && isTokenChar(s[i]) {
+	for i < len(s) && ascii.IsTokenChar(s[i]) {
 		i++
 	}
 	return i
@@ -283,4 +286,26 @@ func appendWindowBits(dst []byte, n int) []byte {
 		return append(dst, '1', byte('0'+n-10))
 	}
 	return append(dst, byte('0'+n))
+}
+
+// DeflateParams are the permessage-deflate parameters agreed in a
+// handshake: what the server put in its Sec-WebSocket-Extensions response,
+// with the offer's hints folded in.
+type DeflateParams struct {
+	// ServerNoContextTakeover: the server resets its compressor after each
+	// message.
+	ServerNoContextTakeover bool
+	// ClientNoContextTakeover: the client resets its compressor after each
+	// message, so the server keeps no window for received messages.
+	ClientNoContextTakeover bool
+	// ServerMaxWindowBits (8 to 15) bounds the window the server compresses
+	// with; 15 when not negotiated.
+	ServerMaxWindowBits int
+	// ClientMaxWindowBits (8 to 15) bounds the window the client compresses
+	// with; 15 when neither side limited it.
+	ClientMaxWindowBits int
+
+	// serverWindowOffered: the offer had server_max_window_bits, so the
+	// response repeats it even when it is 15.
+	serverWindowOffered bool
 }

@@ -1,10 +1,13 @@
-package upgrade
+package handshake
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/volley-ws/volley/internal/ascii"
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // Seed corpus: testdata/fuzz/FuzzNegotiateDeflate.
@@ -127,7 +130,7 @@ func FuzzNegotiateDeflate(f *testing.F) {
 	f.Add(`foo; bar="a,b", permessage-deflate; server_max_window_bits="1\2"; client_max_window_bits=9`, true, uint8(12))
 	f.Add(autobahnOffer(false, 15), true, uint8(11))
 	f.Fuzz(func(t *testing.T, header string, contextTakeover bool, bits uint8) {
-		c := &Compression{Enabled: true, ContextTakeover: contextTakeover, ClientMaxWindowBits: int(int8(bits))}
+		c := &upgrade.Compression{Enabled: true, ContextTakeover: contextTakeover, ClientMaxWindowBits: int(int8(bits))}
 
 		// The scanner agrees with the reference parser on the raw input.
 		o, ok := parseDeflateOffer(header)
@@ -138,7 +141,7 @@ func FuzzNegotiateDeflate(f *testing.F) {
 
 		// Negotiate the list elements as CheckHandshake splits them.
 		var offers []string
-		splitList(header, func(s string) bool { offers = append(offers, s); return true })
+		ascii.SplitList(header, func(s string) bool { offers = append(offers, s); return true })
 		p, ok := NegotiateDeflate(offers, c)
 		var accepted *deflateOffer
 		for _, s := range offers {
@@ -186,7 +189,7 @@ func FuzzNegotiateDeflate(f *testing.F) {
 
 // checkDeflateParams checks the invariants of p, negotiated from offer o
 // under c.
-func checkDeflateParams(t *testing.T, p DeflateParams, o *deflateOffer, c *Compression) {
+func checkDeflateParams(t *testing.T, p DeflateParams, o *deflateOffer, c *upgrade.Compression) {
 	t.Helper()
 	wantServer, wantClient := 15, 15
 	if o.serverMaxWindowBits != 0 {

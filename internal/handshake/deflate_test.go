@@ -1,16 +1,18 @@
-package upgrade
+package handshake
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // deflateConfigs are the server configurations every offer is negotiated
 // under: with and without context takeover, with ClientMaxWindowBits 0
 // (meaning 15) and 10.
-var deflateConfigs = []Compression{
+var deflateConfigs = []upgrade.Compression{
 	{Enabled: true, ContextTakeover: true},
 	{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 10},
 	{Enabled: true},
@@ -38,7 +40,7 @@ func dpo(serverNoContext, clientNoContext bool, serverBits, clientBits int) Defl
 
 // checkNegotiate negotiates offers under c and compares the result with
 // want, wantOK and the response value wantResp.
-func checkNegotiate(t *testing.T, offers []string, c *Compression, want DeflateParams, wantOK bool, wantResp string) {
+func checkNegotiate(t *testing.T, offers []string, c *upgrade.Compression, want DeflateParams, wantOK bool, wantResp string) {
 	t.Helper()
 	p, ok := NegotiateDeflate(offers, c)
 	if ok != wantOK || p != want {
@@ -199,7 +201,7 @@ func (s offerSpec) render(style int) string {
 
 // want returns the expected result and response for s under c, following
 // the rules as NegotiateDeflate documents them.
-func (s offerSpec) want(c *Compression) (DeflateParams, string) {
+func (s offerSpec) want(c *upgrade.Compression) (DeflateParams, string) {
 	p := DeflateParams{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
 	resp := []string{"permessage-deflate"}
 	if s.serverBits != 0 {
@@ -269,12 +271,12 @@ func TestNegotiateDeflateClientWindowConfig(t *testing.T) {
 	for bits := -1; bits <= 16; bits++ {
 		for _, offered := range []int{-1, 0, 8, 9, 12, 15} {
 			spec := offerSpec{clientBits: offered}
-			c := &Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: bits}
+			c := &upgrade.Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: bits}
 			want, resp := spec.want(c)
 			checkNegotiate(t, []string{spec.render(0)}, c, want, true, resp)
 		}
 	}
-	c := &Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 8}
+	c := &upgrade.Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 8}
 	checkNegotiate(t, []string{"permessage-deflate; client_max_window_bits"}, c,
 		dp(false, false, 15, 15), true, "permessage-deflate")
 	checkNegotiate(t, []string{"permessage-deflate; client_max_window_bits=8"}, c,
@@ -428,7 +430,7 @@ func TestNegotiateDeflateDeclined(t *testing.T) {
 // TestNegotiateDeflateSyntax checks accepted spellings: case, whitespace,
 // quoted values and quoted pairs.
 func TestNegotiateDeflateSyntax(t *testing.T) {
-	c := &Compression{Enabled: true, ContextTakeover: true}
+	c := &upgrade.Compression{Enabled: true, ContextTakeover: true}
 	tests := []struct {
 		offer string
 		want  DeflateParams
@@ -468,7 +470,7 @@ func TestNegotiateDeflateSyntax(t *testing.T) {
 // configuration declines every offer.
 func TestNegotiateDeflateDisabled(t *testing.T) {
 	offers := []string{"permessage-deflate; client_max_window_bits", "permessage-deflate"}
-	for _, c := range []*Compression{nil, {}, {ContextTakeover: true, ClientMaxWindowBits: 10, Level: 9}} {
+	for _, c := range []*upgrade.Compression{nil, {}, {ContextTakeover: true, ClientMaxWindowBits: 10, Level: 9}} {
 		if p, ok := NegotiateDeflate(offers, c); ok || p != (DeflateParams{}) {
 			t.Fatalf("NegotiateDeflate with %+v = %+v, %v", c, p, ok)
 		}
@@ -612,7 +614,7 @@ func TestNegotiateDeflateAllocs(t *testing.T) {
 		{"x-webkit-deflate-frame", `permessage-deflate; server_max_window_bits="1\0"; foo`, "PERMESSAGE-DEFLATE ; client_max_window_bits = \"9\""},
 		malformedOffers,
 	}
-	c := &Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 12}
+	c := &upgrade.Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 12}
 	buf := make([]byte, 0, 128)
 	for _, offers := range offerLists {
 		var p DeflateParams
@@ -630,7 +632,7 @@ func TestNegotiateDeflateAllocs(t *testing.T) {
 
 func BenchmarkNegotiateDeflate(b *testing.B) {
 	offers := []string{autobahnOffer(true, 8), "permessage-deflate; client_max_window_bits"}
-	c := &Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 12}
+	c := &upgrade.Compression{Enabled: true, ContextTakeover: true, ClientMaxWindowBits: 12}
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {

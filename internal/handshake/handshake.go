@@ -1,12 +1,18 @@
-package upgrade
+// Package handshake validates WebSocket opening handshakes (RFC 6455
+// section 4) and negotiates what the 101 response agrees to: the
+// Sec-WebSocket-Accept value, the subprotocol and permessage-deflate
+// (RFC 7692). The engine runs it on its event loops, on requests parsed in
+// place: it allocates nothing on the accepting path.
+package handshake
 
 import (
 	"crypto/sha1"
 	"encoding/base64"
 	"iter"
-	"net/http"
 	"slices"
-	"strconv"
+
+	"github.com/volley-ws/volley/internal/httpwire"
+	"github.com/volley-ws/volley/upgrade"
 )
 
 // websocketGUID is the magic string of RFC 6455 section 1.3.
@@ -34,27 +40,27 @@ type Handshake struct {
 // IsUpgradeRequest reports whether r asks to switch to WebSocket at all: an
 // Upgrade header field containing the token "websocket" (case-insensitive).
 // Requests that pass this but fail CheckHandshake are invalid handshakes.
-func IsUpgradeRequest(r *Request) bool {
+func IsUpgradeRequest(r *upgrade.Request) bool {
 	return r.Header.HasToken("Upgrade", "websocket")
 }
 
 // CheckHandshake validates r against RFC 6455 section 4.2.1, in this order:
-// method GET (else ErrMethodNotGet), HTTP/1.1 (ErrNotHTTP11), Upgrade
-// contains "websocket" (ErrMissingUpgrade), Connection contains the
-// "Upgrade" token (ErrMissingConnectionUpgrade), exactly one
-// Sec-WebSocket-Version field, equal to "13" (ErrBadVersion, also when
-// absent), Sec-WebSocket-Key present (ErrMissingKey) exactly once and the
-// base64 encoding of exactly 16 bytes (ErrBadKey). It does not look at the
+// method GET (else upgrade.ErrMethodNotGet), HTTP/1.1 (upgrade.ErrNotHTTP11), Upgrade
+// contains "websocket" (upgrade.ErrMissingUpgrade), Connection contains the
+// "Upgrade" token (upgrade.ErrMissingConnectionUpgrade), exactly one
+// Sec-WebSocket-Version field, equal to "13" (upgrade.ErrBadVersion, also when
+// absent), Sec-WebSocket-Key present (upgrade.ErrMissingKey) exactly once and the
+// base64 encoding of exactly 16 bytes (upgrade.ErrBadKey). It does not look at the
 // Origin; the caller decides whether to answer ErrOriginRejected.
 //
 // It allocates the Accept string and, when offered, the Protocols and
 // Extensions slices.
-func CheckHandshake(r *Request) (Handshake, error) {
+func CheckHandshake(r *upgrade.Request) (Handshake, error) {
 	key, err := checkHandshake(r)
 	if err != nil {
 		return Handshake{}, err
 	}
-	h := &r.Header
+	h := r.Header
 	return Handshake{
 		Key:        key,
 		Accept:     AcceptKey(key),
@@ -66,30 +72,30 @@ func CheckHandshake(r *Request) (Handshake, error) {
 
 // checkHandshake is CheckHandshake's validation, without allocating: it
 // returns the Sec-WebSocket-Key.
-func checkHandshake(r *Request) (key string, err error) {
-	h := &r.Header
+func checkHandshake(r *upgrade.Request) (key string, err error) {
+	h := r.Header
 	switch {
 	case r.Method != "GET":
-		return "", ErrMethodNotGet
+		return "", upgrade.ErrMethodNotGet
 	case r.ProtoMinor < 1:
-		return "", ErrNotHTTP11
+		return "", upgrade.ErrNotHTTP11
 	case !h.HasToken("Upgrade", "websocket"):
-		return "", ErrMissingUpgrade
+		return "", upgrade.ErrMissingUpgrade
 	case !h.HasToken("Connection", "Upgrade"):
-		return "", ErrMissingConnectionUpgrade
-	case h.count("Sec-WebSocket-Version") != 1 || h.Get("Sec-WebSocket-Version") != "13":
-		return "", ErrBadVersion
+		return "", upgrade.ErrMissingConnectionUpgrade
+	case h.Count("Sec-WebSocket-Version") != 1 || h.Get("Sec-WebSocket-Version") != "13":
+		return "", upgrade.ErrBadVersion
 	}
-	switch h.count("Sec-WebSocket-Key") {
+	switch h.Count("Sec-WebSocket-Key") {
 	case 0:
-		return "", ErrMissingKey
+		return "", upgrade.ErrMissingKey
 	case 1:
 	default:
-		return "", ErrBadKey
+		return "", upgrade.ErrBadKey
 	}
 	key = h.Get("Sec-WebSocket-Key")
 	if !validKey(key) {
-		return "", ErrBadKey
+		return "", upgrade.ErrBadKey
 	}
 	return key, nil
 }
@@ -112,7 +118,7 @@ func validKey(key string) bool {
 
 // collectTokens returns the list elements of every field called name, or nil
 // when there is none.
-func collectTokens(h *Header, name string) []string {
+func collectTokens(h upgrade.Header, name string) []string {
 	n := 0
 	h.Tokens(name, func(string) bool { n++; return true })
 	if n == 0 {
@@ -176,80 +182,16 @@ func selectProtocol(offered iter.Seq[string], supported []string) string {
 // when protocol != "", each field of extra, then the blank line. CR, LF and
 // other control characters (but HT) in the given names and values are
 // written as spaces, so they cannot inject header lines.
-func AppendSwitchingProtocols(dst []byte, accept, protocol string, extra []HeaderField) []byte {
+func AppendSwitchingProtocols(dst []byte, accept, protocol string, extra []upgrade.HeaderField) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+
 		"Upgrade: websocket\r\n"+
 		"Connection: Upgrade\r\n"...)
-	dst = appendField(dst, "Sec-WebSocket-Accept", accept)
+	dst = httpwire.AppendField(dst, "Sec-WebSocket-Accept", accept)
 	if protocol != "" {
-		dst = appendField(dst, "Sec-WebSocket-Protocol", protocol)
+		dst = httpwire.AppendField(dst, "Sec-WebSocket-Protocol", protocol)
 	}
 	for _, f := range extra {
-		dst = appendField(dst, f.Name, f.Value)
+		dst = httpwire.AppendField(dst, f.Name, f.Value)
 	}
 	return append(dst, "\r\n"...)
-}
-
-// AppendResponse appends a complete simple HTTP/1.1 response to dst and
-// returns the extended slice: the status line with the standard reason phrase
-// from net/http.StatusText (empty for unknown codes; a status outside
-// 100..999 is sent as 500), the fields of header, "Content-Length:
-// len(body)", "Connection: close" when !keepAlive, the blank line, and body
-// unless head is true (answer to a HEAD request). As RFC 9110 requires, a 1xx
-// or 204 response gets neither Content-Length nor body, and a 304 response
-// no body. Names and values are sanitized as by AppendSwitchingProtocols.
-func AppendResponse(dst []byte, status int, header []HeaderField, body []byte, keepAlive, head bool) []byte {
-	if status < 100 || status > 999 {
-		status = http.StatusInternalServerError
-	}
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, http.StatusText(status)...)
-	dst = append(dst, "\r\n"...)
-	for _, f := range header {
-		dst = appendField(dst, f.Name, f.Value)
-	}
-	noContent := status < 200 || status == http.StatusNoContent
-	if !noContent {
-		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(body)), 10)
-		dst = append(dst, "\r\n"...)
-	}
-	if !keepAlive {
-		dst = append(dst, "Connection: close\r\n"...)
-	}
-	dst = append(dst, "\r\n"...)
-	if !head && !noContent && status != http.StatusNotModified {
-		dst = append(dst, body...)
-	}
-	return dst
-}
-
-// appendField appends "name: value\r\n", writing control characters other
-// than HT as spaces.
-func appendField(dst []byte, name, value string) []byte {
-	dst = appendSanitized(dst, name)
-	dst = append(dst, ": "...)
-	dst = appendSanitized(dst, value)
-	return append(dst, "\r\n"...)
-}
-
-// appendSanitized appends s with every control character other than HT
-// replaced by a space.
-func appendSanitized(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			dst = append(dst, s[:i]...)
-			for ; i < len(s); i++ {
-				if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
-					dst = append(dst, ' ')
-				} else {
-					dst = append(dst, c)
-				}
-			}
-			return dst
-		}
-	}
-	return append(dst, s...)
 }

@@ -1,4 +1,4 @@
-package upgrade
+package handshake
 
 import (
 	"crypto/sha1"
@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/volley-ws/volley/upgrade"
 )
 
-func mustParse(t testing.TB, s string) *Request {
+func mustParse(t testing.TB, s string) *upgrade.Request {
 	t.Helper()
 	req, n, err := ParseRequest([]byte(s), maxHeadTest)
 	if err != nil || n != len(s) {
@@ -21,18 +23,18 @@ func mustParse(t testing.TB, s string) *Request {
 // handshakeWith returns a valid handshake with the field lines of fields
 // replacing the default ones of the same names; a field with an empty name
 // removes the default field named by its value.
-func handshakeWith(requestLine string, fields ...HeaderField) string {
-	defaults := []HeaderField{
-		{"Host", "server.example.com"},
-		{"Upgrade", "websocket"},
-		{"Connection", "Upgrade"},
-		{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
-		{"Sec-WebSocket-Version", "13"},
+func handshakeWith(requestLine string, fields ...upgrade.HeaderField) string {
+	defaults := []upgrade.HeaderField{
+		{Name: "Host", Value: "server.example.com"},
+		{Name: "Upgrade", Value: "websocket"},
+		{Name: "Connection", Value: "Upgrade"},
+		{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZSBub25jZQ=="},
+		{Name: "Sec-WebSocket-Version", Value: "13"},
 	}
 	var b strings.Builder
 	b.WriteString(requestLine + "\r\n")
 	for _, d := range defaults {
-		if slices.ContainsFunc(fields, func(f HeaderField) bool { return f.Name == d.Name || f.Value == d.Name && f.Name == "" }) {
+		if slices.ContainsFunc(fields, func(f upgrade.HeaderField) bool { return f.Name == d.Name || f.Value == d.Name && f.Name == "" }) {
 			continue
 		}
 		b.WriteString(d.Name + ": " + d.Value + "\r\n")
@@ -46,7 +48,7 @@ func handshakeWith(requestLine string, fields ...HeaderField) string {
 	return b.String()
 }
 
-func del(name string) HeaderField { return HeaderField{Value: name} }
+func del(name string) upgrade.HeaderField { return upgrade.HeaderField{Value: name} }
 
 const getLine = "GET /chat HTTP/1.1"
 
@@ -82,12 +84,12 @@ func TestCheckHandshakeValid(t *testing.T) {
 	}
 
 	req = mustParse(t, handshakeWith(getLine,
-		HeaderField{"Sec-WebSocket-Protocol", "chat, superchat"},
-		HeaderField{"Sec-WebSocket-Protocol", "v2.proto"},
-		HeaderField{"Sec-WebSocket-Extensions", "permessage-deflate; server_no_context_takeover, x-foo; a=\"1,2\""},
-		HeaderField{"sec-websocket-extensions", "bar"},
-		HeaderField{"Connection", "keep-alive, Upgrade"},
-		HeaderField{"Upgrade", "h2c, WebSocket"},
+		upgrade.HeaderField{Name: "Sec-WebSocket-Protocol", Value: "chat, superchat"},
+		upgrade.HeaderField{Name: "Sec-WebSocket-Protocol", Value: "v2.proto"},
+		upgrade.HeaderField{Name: "Sec-WebSocket-Extensions", Value: "permessage-deflate; server_no_context_takeover, x-foo; a=\"1,2\""},
+		upgrade.HeaderField{Name: "sec-websocket-extensions", Value: "bar"},
+		upgrade.HeaderField{Name: "Connection", Value: "keep-alive, Upgrade"},
+		upgrade.HeaderField{Name: "Upgrade", Value: "h2c, WebSocket"},
 	))
 	hs, err = CheckHandshake(req)
 	if err != nil {
@@ -108,36 +110,36 @@ func TestCheckHandshakeErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want *StatusError
+		want *upgrade.StatusError
 	}{
-		{"POST", handshakeWith("POST /chat HTTP/1.1"), ErrMethodNotGet},
-		{"lower-case get", handshakeWith("get /chat HTTP/1.1"), ErrMethodNotGet},
-		{"method before version", handshakeWith("HEAD /chat HTTP/1.0"), ErrMethodNotGet},
-		{"HTTP/1.0", handshakeWith("GET /chat HTTP/1.0"), ErrNotHTTP11},
-		{"version before upgrade", handshakeWith("GET /chat HTTP/1.0", del("Upgrade")), ErrNotHTTP11},
-		{"no Upgrade", handshakeWith(getLine, del("Upgrade")), ErrMissingUpgrade},
-		{"Upgrade other", handshakeWith(getLine, HeaderField{"Upgrade", "h2c"}), ErrMissingUpgrade},
-		{"Upgrade websocket2", handshakeWith(getLine, HeaderField{"Upgrade", "websocket2"}), ErrMissingUpgrade},
-		{"upgrade before connection", handshakeWith(getLine, del("Upgrade"), del("Connection")), ErrMissingUpgrade},
-		{"no Connection", handshakeWith(getLine, del("Connection")), ErrMissingConnectionUpgrade},
-		{"Connection keep-alive", handshakeWith(getLine, HeaderField{"Connection", "keep-alive"}), ErrMissingConnectionUpgrade},
-		{"Connection upgrades", handshakeWith(getLine, HeaderField{"Connection", "upgrades"}), ErrMissingConnectionUpgrade},
-		{"connection before version", handshakeWith(getLine, del("Connection"), del("Sec-WebSocket-Version")), ErrMissingConnectionUpgrade},
-		{"no version", handshakeWith(getLine, del("Sec-WebSocket-Version")), ErrBadVersion},
-		{"version 8", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Version", "8"}), ErrBadVersion},
-		{"version list", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Version", "13, 8"}), ErrBadVersion},
-		{"version twice", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Version", "13"}, HeaderField{"Sec-WebSocket-Version", "13"}), ErrBadVersion},
-		{"version empty", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Version", ""}), ErrBadVersion},
-		{"version before key", handshakeWith(getLine, del("Sec-WebSocket-Version"), del("Sec-WebSocket-Key")), ErrBadVersion},
-		{"no key", handshakeWith(getLine, del("Sec-WebSocket-Key")), ErrMissingKey},
-		{"key twice", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}, HeaderField{"sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="}), ErrBadKey},
-		{"key empty", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", ""}), ErrBadKey},
-		{"key 15 bytes", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAA"}), ErrBadKey},
-		{"key 17 bytes", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAA="}), ErrBadKey},
-		{"key without padding", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ"}), ErrBadKey},
-		{"key URL alphabet", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "dGhlIHNhbXBsZ-_ub25jZQ=="}), ErrBadKey},
-		{"key inner space", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "dGhlIHNhbXBsZ Sub25jZQ=="}), ErrBadKey},
-		{"key too long", handshakeWith(getLine, HeaderField{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==AAAA"}), ErrBadKey},
+		{"POST", handshakeWith("POST /chat HTTP/1.1"), upgrade.ErrMethodNotGet},
+		{"lower-case get", handshakeWith("get /chat HTTP/1.1"), upgrade.ErrMethodNotGet},
+		{"method before version", handshakeWith("HEAD /chat HTTP/1.0"), upgrade.ErrMethodNotGet},
+		{"HTTP/1.0", handshakeWith("GET /chat HTTP/1.0"), upgrade.ErrNotHTTP11},
+		{"version before upgrade", handshakeWith("GET /chat HTTP/1.0", del("Upgrade")), upgrade.ErrNotHTTP11},
+		{"no Upgrade", handshakeWith(getLine, del("Upgrade")), upgrade.ErrMissingUpgrade},
+		{"Upgrade other", handshakeWith(getLine, upgrade.HeaderField{Name: "Upgrade", Value: "h2c"}), upgrade.ErrMissingUpgrade},
+		{"Upgrade websocket2", handshakeWith(getLine, upgrade.HeaderField{Name: "Upgrade", Value: "websocket2"}), upgrade.ErrMissingUpgrade},
+		{"upgrade before connection", handshakeWith(getLine, del("Upgrade"), del("Connection")), upgrade.ErrMissingUpgrade},
+		{"no Connection", handshakeWith(getLine, del("Connection")), upgrade.ErrMissingConnectionUpgrade},
+		{"Connection keep-alive", handshakeWith(getLine, upgrade.HeaderField{Name: "Connection", Value: "keep-alive"}), upgrade.ErrMissingConnectionUpgrade},
+		{"Connection upgrades", handshakeWith(getLine, upgrade.HeaderField{Name: "Connection", Value: "upgrades"}), upgrade.ErrMissingConnectionUpgrade},
+		{"connection before version", handshakeWith(getLine, del("Connection"), del("Sec-WebSocket-Version")), upgrade.ErrMissingConnectionUpgrade},
+		{"no version", handshakeWith(getLine, del("Sec-WebSocket-Version")), upgrade.ErrBadVersion},
+		{"version 8", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Version", Value: "8"}), upgrade.ErrBadVersion},
+		{"version list", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Version", Value: "13, 8"}), upgrade.ErrBadVersion},
+		{"version twice", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Version", Value: "13"}, upgrade.HeaderField{Name: "Sec-WebSocket-Version", Value: "13"}), upgrade.ErrBadVersion},
+		{"version empty", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Version", Value: ""}), upgrade.ErrBadVersion},
+		{"version before key", handshakeWith(getLine, del("Sec-WebSocket-Version"), del("Sec-WebSocket-Key")), upgrade.ErrBadVersion},
+		{"no key", handshakeWith(getLine, del("Sec-WebSocket-Key")), upgrade.ErrMissingKey},
+		{"key twice", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZSBub25jZQ=="}, upgrade.HeaderField{Name: "sec-websocket-key", Value: "dGhlIHNhbXBsZSBub25jZQ=="}), upgrade.ErrBadKey},
+		{"key empty", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: ""}), upgrade.ErrBadKey},
+		{"key 15 bytes", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "AAAAAAAAAAAAAAAAAAAA"}), upgrade.ErrBadKey},
+		{"key 17 bytes", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "AAAAAAAAAAAAAAAAAAAAAAA="}), upgrade.ErrBadKey},
+		{"key without padding", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZSBub25jZQ"}), upgrade.ErrBadKey},
+		{"key URL alphabet", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZ-_ub25jZQ=="}), upgrade.ErrBadKey},
+		{"key inner space", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZ Sub25jZQ=="}), upgrade.ErrBadKey},
+		{"key too long", handshakeWith(getLine, upgrade.HeaderField{Name: "Sec-WebSocket-Key", Value: "dGhlIHNhbXBsZSBub25jZQ==AAAA"}), upgrade.ErrBadKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +168,7 @@ func TestIsUpgradeRequest(t *testing.T) {
 		{nil, false},
 	}
 	for _, tt := range tests {
-		r := &Request{Method: "GET"}
+		r := &upgrade.Request{Method: "GET"}
 		for _, v := range tt.upgrade {
 			r.Header.Add("Upgrade", v)
 		}
@@ -178,18 +180,18 @@ func TestIsUpgradeRequest(t *testing.T) {
 
 func TestHandshakeErrorStatus(t *testing.T) {
 	tests := []struct {
-		err    *StatusError
+		err    *upgrade.StatusError
 		status int
-		header []HeaderField
+		header []upgrade.HeaderField
 	}{
-		{ErrMethodNotGet, http.StatusMethodNotAllowed, []HeaderField{{"Allow", "GET"}}},
-		{ErrNotHTTP11, http.StatusBadRequest, nil},
-		{ErrMissingUpgrade, http.StatusBadRequest, nil},
-		{ErrMissingConnectionUpgrade, http.StatusBadRequest, nil},
-		{ErrMissingKey, http.StatusBadRequest, nil},
-		{ErrBadKey, http.StatusBadRequest, nil},
-		{ErrBadVersion, http.StatusUpgradeRequired, []HeaderField{{"Sec-WebSocket-Version", "13"}}},
-		{ErrOriginRejected, http.StatusForbidden, nil},
+		{upgrade.ErrMethodNotGet, http.StatusMethodNotAllowed, []upgrade.HeaderField{{Name: "Allow", Value: "GET"}}},
+		{upgrade.ErrNotHTTP11, http.StatusBadRequest, nil},
+		{upgrade.ErrMissingUpgrade, http.StatusBadRequest, nil},
+		{upgrade.ErrMissingConnectionUpgrade, http.StatusBadRequest, nil},
+		{upgrade.ErrMissingKey, http.StatusBadRequest, nil},
+		{upgrade.ErrBadKey, http.StatusBadRequest, nil},
+		{upgrade.ErrBadVersion, http.StatusUpgradeRequired, []upgrade.HeaderField{{Name: "Sec-WebSocket-Version", Value: "13"}}},
+		{upgrade.ErrOriginRejected, http.StatusForbidden, nil},
 	}
 	for _, tt := range tests {
 		if tt.err.Status != tt.status {
@@ -227,7 +229,7 @@ func TestSelectProtocol(t *testing.T) {
 func TestAppendSwitchingProtocols(t *testing.T) {
 	tests := []struct {
 		name, accept, protocol string
-		extra                  []HeaderField
+		extra                  []upgrade.HeaderField
 		want                   string
 	}{
 		{"plain", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "", nil,
@@ -237,7 +239,7 @@ func TestAppendSwitchingProtocols(t *testing.T) {
 				"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" +
 				"\r\n"},
 		{"protocol and extra", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "chat",
-			[]HeaderField{{"Sec-WebSocket-Extensions", "permessage-deflate"}, {"X-Server", "volley"}},
+			[]upgrade.HeaderField{{Name: "Sec-WebSocket-Extensions", Value: "permessage-deflate"}, {Name: "X-Server", Value: "volley"}},
 			"HTTP/1.1 101 Switching Protocols\r\n" +
 				"Upgrade: websocket\r\n" +
 				"Connection: Upgrade\r\n" +
@@ -246,7 +248,7 @@ func TestAppendSwitchingProtocols(t *testing.T) {
 				"Sec-WebSocket-Extensions: permessage-deflate\r\n" +
 				"X-Server: volley\r\n" +
 				"\r\n"},
-		{"injection", "a", "p\r\nX-Evil: 1", []HeaderField{{"X\nY", "v\r\n\r\nbody\tok"}},
+		{"injection", "a", "p\r\nX-Evil: 1", []upgrade.HeaderField{{Name: "X\nY", Value: "v\r\n\r\nbody\tok"}},
 			"HTTP/1.1 101 Switching Protocols\r\n" +
 				"Upgrade: websocket\r\n" +
 				"Connection: Upgrade\r\n" +
@@ -270,86 +272,22 @@ func TestAppendSwitchingProtocols(t *testing.T) {
 	}
 }
 
-func TestAppendResponse(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		header    []HeaderField
-		body      string
-		keepAlive bool
-		head      bool
-		want      string
-	}{
-		{"426 close", http.StatusUpgradeRequired, ErrBadVersion.Header, "unsupported version", false, false,
-			"HTTP/1.1 426 Upgrade Required\r\n" +
-				"Sec-WebSocket-Version: 13\r\n" +
-				"Content-Length: 19\r\n" +
-				"Connection: close\r\n" +
-				"\r\n" +
-				"unsupported version"},
-		{"200 keep-alive", 200, []HeaderField{{"Content-Type", "text/plain; charset=utf-8"}}, "ok\n", true, false,
-			"HTTP/1.1 200 OK\r\n" +
-				"Content-Type: text/plain; charset=utf-8\r\n" +
-				"Content-Length: 3\r\n" +
-				"\r\n" +
-				"ok\n"},
-		{"HEAD", 405, []HeaderField{{"Allow", "GET"}}, "no", true, true,
-			"HTTP/1.1 405 Method Not Allowed\r\n" +
-				"Allow: GET\r\n" +
-				"Content-Length: 2\r\n" +
-				"\r\n"},
-		{"empty body", 400, nil, "", false, false,
-			"HTTP/1.1 400 Bad Request\r\n" +
-				"Content-Length: 0\r\n" +
-				"Connection: close\r\n" +
-				"\r\n"},
-		{"204", 204, nil, "ignored", true, false,
-			"HTTP/1.1 204 No Content\r\n" +
-				"\r\n"},
-		{"304", 304, nil, "ignored", true, false,
-			"HTTP/1.1 304 Not Modified\r\n" +
-				"Content-Length: 7\r\n" +
-				"\r\n"},
-		{"unknown status", 599, nil, "x", true, false,
-			"HTTP/1.1 599 \r\n" +
-				"Content-Length: 1\r\n" +
-				"\r\n" +
-				"x"},
-		{"invalid status", 42, nil, "x", true, false,
-			"HTTP/1.1 500 Internal Server Error\r\n" +
-				"Content-Length: 1\r\n" +
-				"\r\n" +
-				"x"},
-		{"injection", 400, []HeaderField{{"X", "a\r\nSet-Cookie: x"}}, "", true, false,
-			"HTTP/1.1 400 Bad Request\r\n" +
-				"X: a  Set-Cookie: x\r\n" +
-				"Content-Length: 0\r\n" +
-				"\r\n"},
-	}
-	for _, tt := range tests {
-		got := AppendResponse([]byte("prev"), tt.status, tt.header, []byte(tt.body), tt.keepAlive, tt.head)
-		if string(got) != "prev"+tt.want {
-			t.Errorf("%s:\ngot  %q\nwant %q", tt.name, got, "prev"+tt.want)
-		}
-	}
-}
-
 // TestAcceptedAppendResponse checks Negotiate's response, as the engines
 // write it, against AppendSwitchingProtocols with the same fields, and that
 // writing it allocates nothing when dst has room.
 func TestAcceptedAppendResponse(t *testing.T) {
-	opts := &Options{Subprotocols: []string{"chat"}, Compression: Compression{Enabled: true}}
+	opts := &upgrade.Options{Subprotocols: []string{"chat"}, Compression: upgrade.Compression{Enabled: true}}
 	tests := []struct {
 		name     string
-		fields   []HeaderField
+		fields   []upgrade.HeaderField
 		protocol string
 		ext      string
 	}{
 		{"plain", nil, "", ""},
-		{"protocol", []HeaderField{{"Sec-WebSocket-Protocol", "superchat, chat"}}, "chat", ""},
-		{"deflate", []HeaderField{{"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"}}, "",
+		{"protocol", []upgrade.HeaderField{{Name: "Sec-WebSocket-Protocol", Value: "superchat, chat"}}, "chat", ""},
+		{"deflate", []upgrade.HeaderField{{Name: "Sec-WebSocket-Extensions", Value: "permessage-deflate; client_max_window_bits"}}, "",
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
-		{"both", []HeaderField{{"Sec-WebSocket-Protocol", "chat"}, {"Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=10"}}, "chat",
+		{"both", []upgrade.HeaderField{{Name: "Sec-WebSocket-Protocol", Value: "chat"}, {Name: "Sec-WebSocket-Extensions", Value: "permessage-deflate; server_max_window_bits=10"}}, "chat",
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10"},
 	}
 	for _, tt := range tests {
@@ -357,16 +295,16 @@ func TestAcceptedAppendResponse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		var extra []HeaderField
+		var extra []upgrade.HeaderField
 		if tt.ext != "" {
-			extra = []HeaderField{{"Sec-WebSocket-Extensions", tt.ext}}
+			extra = []upgrade.HeaderField{{Name: "Sec-WebSocket-Extensions", Value: tt.ext}}
 		}
 		want := "previous" + string(AppendSwitchingProtocols(nil, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", tt.protocol, extra))
-		if got := a.AppendResponse([]byte("previous")); string(got) != want {
+		if got := a.AppendResponse([]byte("previous"), nil); string(got) != want {
 			t.Errorf("%s:\ngot  %q\nwant %q", tt.name, got, want)
 		}
 		buf := make([]byte, 0, 512)
-		if n := testing.AllocsPerRun(100, func() { buf = a.AppendResponse(buf[:0]) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { buf = a.AppendResponse(buf[:0], nil) }); n != 0 {
 			t.Errorf("%s: AppendResponse allocates %v times with enough capacity", tt.name, n)
 		}
 	}
@@ -378,16 +316,16 @@ func TestAcceptedAppendResponse(t *testing.T) {
 // handshake.
 func TestNegotiateAllocs(t *testing.T) {
 	req := mustParse(t, handshakeWith("GET /chat HTTP/1.1",
-		HeaderField{"Sec-WebSocket-Protocol", "superchat, chat"},
-		HeaderField{"Sec-WebSocket-Extensions", "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits"}))
-	opts := &Options{Subprotocols: []string{"chat"}, Compression: Compression{Enabled: true}}
+		upgrade.HeaderField{Name: "Sec-WebSocket-Protocol", Value: "superchat, chat"},
+		upgrade.HeaderField{Name: "Sec-WebSocket-Extensions", Value: "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits"}))
+	opts := &upgrade.Options{Subprotocols: []string{"chat"}, Compression: upgrade.Compression{Enabled: true}}
 	buf := make([]byte, 0, 512)
 	allocs := testing.AllocsPerRun(100, func() {
 		a, err := Negotiate(req, opts)
 		if err != nil || a.Protocol != "chat" || !a.Compressed {
 			t.Fatalf("Negotiate = %+v, %v", a, err)
 		}
-		buf = a.AppendResponse(buf[:0])
+		buf = a.AppendResponse(buf[:0], nil)
 	})
 	if allocs != 0 {
 		t.Fatalf("Negotiate and AppendResponse allocate %v times, want 0", allocs)

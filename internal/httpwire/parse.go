@@ -1,58 +1,32 @@
-package upgrade
+// Package httpwire is the engine's HTTP/1.1 wire format: it parses request
+// heads in place in the event loop's input buffer into upgrade.Request
+// values, and writes simple responses. It is pure (bytes in, values out)
+// and allocates nothing once a Request's header storage has grown.
+package httpwire
 
 import (
 	"bytes"
 	"strings"
+	"unsafe"
+
+	"github.com/volley-ws/volley/internal/ascii"
+	"github.com/volley-ws/volley/upgrade"
 )
 
-// Request is a parsed HTTP/1.x request head. After ParseRequest all strings
-// share one private copy of the head bytes, so a Request stays valid after
-// the input buffer is reused, for as long as the caller keeps it; after
-// ParseRequestNoCopy they refer to the input buffer instead.
-type Request struct {
-	// Method is the request method, e.g. "GET" (case-sensitive).
-	Method string
-	// Target is the raw request-target as sent.
-	Target string
-	// Path is the part of the target before the first '?', not unescaped.
-	// For an absolute-form target ("http://host/p?q") it is the path after
-	// the authority ("/p"), or "/" when that is empty; for "*" it is "*".
-	Path string
-	// RawQuery is the part of the target after the first '?', without the
-	// '?', or "" when there is none.
-	RawQuery string
-	// Proto is "HTTP/1.0" or "HTTP/1.1".
-	Proto string
-	// ProtoMinor is 0 or 1.
-	ProtoMinor int
-	// Header holds the header fields in arrival order.
-	Header Header
-	// Host is the value of the Host header field, or the authority of an
-	// absolute-form target, which RFC 9112 section 3.2.2 says takes
-	// precedence. It is "" when neither is present (HTTP/1.0 only).
-	Host string
-	// ContentLength is the value of Content-Length, or -1 when absent.
-	ContentLength int64
-	// KeepAlive reports whether the connection may stay open after this
-	// request: HTTP/1.1 without "Connection: close", or HTTP/1.0 with
-	// "Connection: keep-alive".
-	KeepAlive bool
-
-	// head is the request head the strings above refer to: a private copy,
-	// or the caller's bytes after ParseRequestNoCopy.
-	head string
-}
-
-// ParseRequest parses one request head from the start of b.
+// Parse parses one request head from the start of b into r, without
+// copying: r's strings refer to b and are valid only while b is unchanged
+// (upgrade.Request.Clone makes a copy that owns its memory). It reuses the
+// storage of r.Header, so a Request kept for the purpose parses without
+// allocating.
 //
-// If the head is incomplete, it returns ErrHeaderTooLarge when
-// len(b) >= maxHead, and otherwise (nil, 0, nil), meaning "need more bytes".
-// A head that is complete but longer than maxHead also gets
+// If the head is incomplete, it returns upgrade.ErrHeaderTooLarge when
+// len(b) >= maxHead, and otherwise (0, nil), meaning "need more bytes". A
+// head that is complete but longer than maxHead also gets
 // ErrHeaderTooLarge; maxHead <= 0 rejects everything. On success n is the
 // number of bytes of the head, through the blank line, counting any empty
 // lines skipped before the request line; the body (ContentLength bytes) is
-// not consumed. On error n is 0 and err is one of the *StatusError sentinels
-// of this package.
+// not consumed. On error n is 0, r's contents are undefined and err is one
+// of upgrade's *StatusError sentinels.
 //
 // A malformed request line is reported as soon as it is complete (or, for
 // bytes that can never appear in one, as soon as they arrive), so garbage
@@ -61,69 +35,12 @@ type Request struct {
 // therefore prefix-consistent: every proper prefix of an input that parses
 // returns "need more bytes", and every prefix of an input that fails returns
 // "need more bytes" or the same error.
-//
-// The returned Request does not refer to b: its strings share one private
-// copy of the head. ParseRequestNoCopy parses without that copy.
-func ParseRequest(b []byte, maxHead int) (req *Request, n int, err error) {
-	var r Request
-	n, err = r.parse(b, maxHead, true)
-	if n == 0 {
-		return nil, 0, err
-	}
-	req = new(Request)
-	*req = r
-	return req, n, nil
+func Parse(r *upgrade.Request, b []byte, maxHead int) (n int, err error) {
+	return parse(r, b, maxHead)
 }
 
-// ParseRequestNoCopy is ParseRequest into a caller's Request, without
-// copying the head: req's strings refer to b, and are valid only while b is
-// unchanged. It reuses the storage of req's header fields, so a Request
-// kept for the purpose and Reset between uses parses without allocating.
-// It returns what ParseRequest returns, with req's contents undefined when
-// n is 0. Clone makes a copy that owns its memory.
-//
-// An engine parses a handshake straight out of its input buffer this way,
-// and clones the request only when something keeps it.
-func ParseRequestNoCopy(req *Request, b []byte, maxHead int) (n int, err error) {
-	return req.parse(b, maxHead, false)
-}
-
-// Reset empties r, keeping the storage of its header fields for the next
-// ParseRequestNoCopy, and drops every reference to the bytes r was parsed
-// from.
-func (r *Request) Reset() {
-	fields := r.Header.fields
-	clear(fields)
-	*r = Request{Header: Header{fields: fields[:0]}}
-}
-
-// Clone returns a copy of r that owns its memory: the head r was parsed
-// from is copied once, and every string of r that refers to it (header
-// fields included) refers to the copy instead. Strings set by other means
-// are shared, as strings are immutable. The copy has no spare header
-// storage.
-func (r *Request) Clone() *Request {
-	c := new(Request)
-	*c = *r
-	head := strings.Clone(r.head)
-	c.head = head
-	c.Method = rebase(r.Method, r.head, head)
-	c.Target = rebase(r.Target, r.head, head)
-	c.Path = rebase(r.Path, r.head, head)
-	c.RawQuery = rebase(r.RawQuery, r.head, head)
-	c.Proto = rebase(r.Proto, r.head, head)
-	c.Host = rebase(r.Host, r.head, head)
-	c.Header.fields = make([]HeaderField, len(r.Header.fields))
-	for i, f := range r.Header.fields {
-		c.Header.fields[i] = HeaderField{Name: rebase(f.Name, r.head, head), Value: rebase(f.Value, r.head, head)}
-	}
-	return c
-}
-
-// parse parses one request head from the start of b into r, as ParseRequest
-// describes. With copyHead the strings share one new copy of the head;
-// without it they refer to b.
-func (r *Request) parse(b []byte, maxHead int, copyHead bool) (n int, err error) {
+// parse is Parse.
+func parse(r *upgrade.Request, b []byte, maxHead int) (n int, err error) {
 	w := b
 	if len(w) > maxHead {
 		w = w[:max(maxHead, 0)]
@@ -144,7 +61,7 @@ func (r *Request) parse(b []byte, maxHead int, copyHead bool) (n int, err error)
 			return incomplete(b, maxHead)
 		}
 		if w[start+1] != '\n' {
-			return 0, ErrMalformedRequest
+			return 0, upgrade.ErrMalformedRequest
 		}
 		start += 2
 	}
@@ -166,24 +83,19 @@ func (r *Request) parse(b []byte, maxHead int, copyHead bool) (n int, err error)
 		return incomplete(b, maxHead)
 	}
 
-	var head string
-	if copyHead {
-		head = string(w[start:end]) // the one private copy
-	} else {
-		head = borrowString(w[start:end])
-	}
-	fields := r.Header.fields[:0]
-	*r = Request{
+	head := unsafe.String(unsafe.SliceData(w[start:end]), end-start)
+	fields := r.Header[:0]
+	clear(fields[:cap(fields)]) // drop references to earlier inputs
+	*r = upgrade.Request{
 		Method:        head[:rl.methodEnd],
 		Target:        head[rl.methodEnd+1 : rl.targetEnd],
 		Proto:         head[rl.targetEnd+1 : rl.lineEnd],
 		ProtoMinor:    rl.minor,
-		Header:        Header{fields: fields},
+		Header:        fields,
 		ContentLength: -1,
-		head:          head,
 	}
-	r.splitTarget(rl)
-	if err := r.parseFields(head[lf-start+1:], nfields); err != nil {
+	splitTarget(r, rl)
+	if err := parseFields(r, head[lf-start+1:], nfields); err != nil {
 		return 0, err
 	}
 	if rl.authorityEnd > 0 {
@@ -200,7 +112,7 @@ func (r *Request) parse(b []byte, maxHead int, copyHead bool) (n int, err error)
 // incomplete is the result for a head that has not fully arrived.
 func incomplete(b []byte, maxHead int) (int, error) {
 	if len(b) >= maxHead {
-		return 0, ErrHeaderTooLarge
+		return 0, upgrade.ErrHeaderTooLarge
 	}
 	return 0, nil
 }
@@ -216,10 +128,10 @@ func scanRequestLine(w []byte, start int) (int, error) {
 			return i, nil
 		case c == '\r':
 			if i+1 < len(w) && w[i+1] != '\n' {
-				return 0, ErrMalformedRequest
+				return 0, upgrade.ErrMalformedRequest
 			}
 		case c < ' ' || c == 0x7f:
-			return 0, ErrMalformedRequest
+			return 0, upgrade.ErrMalformedRequest
 		}
 	}
 	return -1, nil
@@ -253,9 +165,9 @@ func trimCR[T string | []byte](s T) T {
 // parseFields parses the header section s (field lines followed by the empty
 // line) into r.Header, and sets r.Host and r.ContentLength. n is the number
 // of field lines.
-func (r *Request) parseFields(s string, n int) error {
-	if cap(r.Header.fields) < n {
-		r.Header.fields = make([]HeaderField, 0, n)
+func parseFields(r *upgrade.Request, s string, n int) error {
+	if cap(r.Header) < n {
+		r.Header = make(upgrade.Header, 0, n)
 	}
 	hosts, te := 0, false
 	for {
@@ -269,28 +181,28 @@ func (r *Request) parseFields(s string, n int) error {
 		if err != nil {
 			return err
 		}
-		r.Header.fields = append(r.Header.fields, HeaderField{Name: name, Value: value})
+		r.Header = append(r.Header, upgrade.HeaderField{Name: name, Value: value})
 		switch {
-		case equalFold(name, "Host"):
+		case ascii.EqualFold(name, "Host"):
 			hosts++
 			r.Host = value
-		case equalFold(name, "Content-Length"):
+		case ascii.EqualFold(name, "Content-Length"):
 			cl, ok := parseContentLength(value)
 			if !ok || (r.ContentLength >= 0 && cl != r.ContentLength) {
-				return ErrBadContentLength
+				return upgrade.ErrBadContentLength
 			}
 			r.ContentLength = cl
-		case equalFold(name, "Transfer-Encoding"):
+		case ascii.EqualFold(name, "Transfer-Encoding"):
 			te = true
 		}
 	}
 	switch {
 	case te:
-		return ErrTransferEncoding
+		return upgrade.ErrTransferEncoding
 	case hosts > 1 || (hosts == 1 && !validHost(r.Host)):
-		return ErrBadHost
+		return upgrade.ErrBadHost
 	case hosts == 0 && r.ProtoMinor == 1:
-		return ErrMissingHost
+		return upgrade.ErrMissingHost
 	}
 	return nil
 }
@@ -299,16 +211,16 @@ func (r *Request) parseFields(s string, n int) error {
 // and its value trimmed of optional whitespace.
 func parseField(line string) (name, value string, err error) {
 	if line[0] == ' ' || line[0] == '\t' {
-		return "", "", ErrMalformedRequest // obs-fold, RFC 9112 section 5.2
+		return "", "", upgrade.ErrMalformedRequest // obs-fold, RFC 9112 section 5.2
 	}
 	colon := strings.IndexByte(line, ':')
-	if colon < 0 || !isToken(line[:colon]) {
-		return "", "", ErrMalformedRequest // includes whitespace before ':'
+	if colon < 0 || !ascii.IsToken(line[:colon]) {
+		return "", "", upgrade.ErrMalformedRequest // includes whitespace before ':'
 	}
-	value = trimOWS(line[colon+1:])
+	value = ascii.TrimOWS(line[colon+1:])
 	for i := 0; i < len(value); i++ {
 		if c := value[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return "", "", ErrMalformedRequest
+			return "", "", upgrade.ErrMalformedRequest
 		}
 	}
 	return line[:colon], value, nil
@@ -365,36 +277,36 @@ func parseRequestLine(line []byte) (requestLine, error) {
 	rl.lineEnd = len(line)
 	rl.methodEnd = bytes.IndexByte(line, ' ')
 	if rl.methodEnd <= 0 {
-		return rl, ErrMalformedRequest
+		return rl, upgrade.ErrMalformedRequest
 	}
 	method := line[:rl.methodEnd]
 	for _, c := range method {
-		if !isTokenChar(c) {
-			return rl, ErrMalformedRequest
+		if !ascii.IsTokenChar(c) {
+			return rl, upgrade.ErrMalformedRequest
 		}
 	}
 	sp := bytes.IndexByte(line[rl.methodEnd+1:], ' ')
 	if sp <= 0 {
-		return rl, ErrMalformedRequest
+		return rl, upgrade.ErrMalformedRequest
 	}
 	rl.targetEnd = rl.methodEnd + 1 + sp
 	target := line[rl.methodEnd+1 : rl.targetEnd]
 	version := line[rl.targetEnd+1:]
 	if len(version) != 8 || !bytes.HasPrefix(version, []byte("HTTP/")) ||
 		!isDigit(version[5]) || version[6] != '.' || !isDigit(version[7]) {
-		return rl, ErrMalformedRequest
+		return rl, upgrade.ErrMalformedRequest
 	}
 
 	switch {
 	case target[0] == '/': // origin-form
 	case len(target) == 1 && target[0] == '*': // asterisk-form
 		if string(method) != "OPTIONS" {
-			return rl, ErrMalformedRequest
+			return rl, upgrade.ErrMalformedRequest
 		}
 	default: // absolute-form: scheme "://" authority [path-abempty] ["?" query]
 		colon := bytes.IndexByte(target, ':')
 		if colon <= 0 || !validScheme(target[:colon]) || !bytes.HasPrefix(target[colon+1:], []byte("//")) {
-			return rl, ErrMalformedRequest
+			return rl, upgrade.ErrMalformedRequest
 		}
 		rl.authorityStart = colon + 3
 		rl.authorityEnd = len(target)
@@ -402,19 +314,19 @@ func parseRequestLine(line []byte) (requestLine, error) {
 			rl.authorityEnd = rl.authorityStart + i
 		}
 		if rl.authorityEnd == rl.authorityStart || !validHost(target[rl.authorityStart:rl.authorityEnd]) {
-			return rl, ErrBadHost
+			return rl, upgrade.ErrBadHost
 		}
 	}
 
 	if version[5] != '1' || version[7] > '1' {
-		return rl, ErrUnsupportedProto
+		return rl, upgrade.ErrUnsupportedProto
 	}
 	rl.minor = int(version[7] - '0')
 	return rl, nil
 }
 
 // splitTarget sets r.Path and r.RawQuery from r.Target.
-func (r *Request) splitTarget(rl requestLine) {
+func splitTarget(r *upgrade.Request, rl requestLine) {
 	rest := r.Target[rl.authorityEnd:]
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		r.Path, r.RawQuery = rest[:i], rest[i+1:]

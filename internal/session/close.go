@@ -1,89 +1,69 @@
-package conn
+package session
 
 import (
+	"time"
 	"unicode/utf8"
+
+	"github.com/volley-ws/volley/conn"
 )
 
 // maxReason is the longest close reason that fits a control frame.
 const maxReason = 123
 
-func checkClose(code StatusCode, reason string) error {
-	if code == StatusNoStatusReceived {
+func checkClose(code conn.StatusCode, reason string) error {
+	if code == conn.StatusNoStatusReceived {
 		if reason != "" {
-			return ErrInvalidStatusCode
+			return conn.ErrInvalidStatusCode
 		}
 		return nil
 	}
 	if !code.Sendable() {
-		return ErrInvalidStatusCode
+		return conn.ErrInvalidStatusCode
 	}
 	if len(reason) > maxReason || !utf8.ValidString(reason) {
-		return ErrInvalidCloseReason
+		return conn.ErrInvalidCloseReason
 	}
 	return nil
 }
 
-// Close starts the closing handshake: it sends a close frame with code and
-// reason (at most 123 bytes of UTF-8; StatusNoStatusReceived sends a close
-// frame without a code) and waits for the peer's close frame, at most the
-// engine's close timeout. The server then closes the TCP connection.
-// Received messages still queued stay readable with Receive.
-//
-// In StateCloseReceived it answers the peer like SendClose and returns.
-// It returns ErrCloseTimeout (and aborts) when the peer does not answer in
-// time, and ErrClosed when a close frame was already sent. Safe for
-// concurrent use.
-func (w *WebSocket) Close(code StatusCode, reason string) error {
-	if err := w.sendClose(code, reason); err != nil {
-		return err
-	}
-	done := w.Done()
-	timer, expired := waitTimer(w.t.Config().CloseTimeout)
-	if timer != nil {
-		defer timer.Stop()
-	}
-	select {
-	case <-done:
-	case <-expired:
-		w.Abort()
-		return ErrCloseTimeout
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.state == StateAborted {
-		if err := w.endErr(); err != nil {
-			return err
-		}
-		return ErrAborted
-	}
-	return nil
-}
-
-// SendClose sends a close frame without waiting for the peer. It is how a
-// received close (StateCloseReceived) is answered: the state becomes
-// StateClosed and the server closes the TCP connection once the frame is
-// written. In StateOpen it sends the first close frame (StateCloseSent) and
-// returns at once; the engine aborts the connection if the peer does not
-// answer within the close timeout. Safe for concurrent use.
-func (w *WebSocket) SendClose(code StatusCode, reason string) error {
-	return w.sendClose(code, reason)
-}
-
-func (w *WebSocket) sendClose(code StatusCode, reason string) error {
+// Close starts (or answers) the closing handshake and waits, at most the
+// close timeout, for the WebSocket to be closed.
+func (s *Session) Close(code conn.StatusCode, reason string) error {
 	if err := checkClose(code, reason); err != nil {
 		return err
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	next, ok := w.state.afterSendClose()
-	if !ok {
-		return ErrClosed
+	if err := s.t.Close(code, reason); err != nil {
+		return err
 	}
-	thenClose := next == StateClosed || w.peerClosed
-	if thenClose {
-		w.setFinal(StateClosed)
+	done := s.Done()
+	if d := s.t.CloseTimeout(); d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			s.t.Abort()
+			return conn.ErrCloseTimeout
+		}
 	} else {
-		w.state = next
+		<-done
 	}
-	return w.t.WriteClose(code, reason, thenClose)
+	if s.t.State() == conn.StateAborted {
+		s.mu.Lock()
+		err := s.endErr()
+		s.mu.Unlock()
+		if err == nil {
+			err = conn.ErrAborted
+		}
+		return err
+	}
+	return nil
+}
+
+// SendClose sends a close frame without waiting for the peer.
+func (s *Session) SendClose(code conn.StatusCode, reason string) error {
+	if err := checkClose(code, reason); err != nil {
+		return err
+	}
+	return s.t.Close(code, reason)
 }

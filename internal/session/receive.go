@@ -1,201 +1,198 @@
-package conn
+package session
 
-// Receive returns the next whole message, joining fragments. It blocks until
-// a message arrives or the connection ends. Queued messages are returned
-// even after the connection ended; then the peer's close arrives as a
-// Message of type Close (the state becomes StateCloseReceived, or
-// StateClosed when this side had already sent its close), and later calls
-// return ErrClosed. A connection the server failed (a protocol violation, a
-// message over the size limit, invalid UTF-8) ends with a *CloseError
-// carrying the code the server sent; one that ended without a close
-// handshake ends with a *CloseError of StatusAbnormalClosure.
-//
-// Message.Data is valid until the next Receive or ReceiveFrame. Receive and
-// ReceiveFrame belong to one goroutine at a time; Receive returns
-// ErrMessageInProgress while a message is half read with ReceiveFrame.
-//
-// On a connection with permessage-deflate, a compressed message is
-// inflated by Receive itself, on the calling goroutine (not on the event
-// loop). A message that does not inflate fails the connection there: close
-// 1007 for bad data or invalid UTF-8 in text, 1009 for one that inflates
-// past the engine's message size limit; Receive then returns the
-// *CloseError, and so does every later call.
-func (w *WebSocket) Receive() (Message, error) {
-	if w.rtype != 0 {
-		return Message{}, ErrMessageInProgress
-	}
-	if w.rfailed {
-		return Message{}, w.receiveFailure()
-	}
-	if w.asm != nil {
-		w.dropAssembly()
-	}
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/volley-ws/volley/conn"
+)
+
+// Receive returns the next whole message.
+func (s *Session) Receive() (conn.Message, error) {
 	// The common case stays in this small frame: a goroutine parked in
 	// Receive then uses little enough stack for the runtime to shrink it
 	// back to the minimum, which is most of an idle session's memory.
-	t, fin, p, err := w.nextRecord()
-	if err == nil && fin && t != Close && !w.rdeflated {
-		return Message{Type: t, Data: p}, nil
+	if s.rtype != 0 {
+		return conn.Message{}, conn.ErrMessageInProgress
 	}
-	return w.receiveRest(t, fin, p, err)
+	t, p, err := s.nextRecord(context.Background())
+	if err == nil && t != conn.Close {
+		return conn.Message{Type: t, Data: p}, nil
+	}
+	return s.receiveRest(t, p, err)
 }
 
-// receiveRest finishes Receive for a close, an error or a fragmented
-// message.
-func (w *WebSocket) receiveRest(t MessageType, fin bool, p []byte, err error) (Message, error) {
-	for {
+// ReceiveContext is Receive that also returns when ctx is done, consuming
+// nothing then.
+func (s *Session) ReceiveContext(ctx context.Context) (conn.Message, error) {
+	if s.rtype != 0 {
+		return conn.Message{}, conn.ErrMessageInProgress
+	}
+	t, p, err := s.nextRecord(ctx)
+	return s.receiveRest(t, p, err)
+}
+
+// receiveRest finishes Receive for a close or an error.
+func (s *Session) receiveRest(t conn.MessageType, p []byte, err error) (conn.Message, error) {
+	switch {
+	case err != nil:
+		return conn.Message{}, err
+	case t == conn.Close:
+		code, reason := decodeClose(p)
+		s.sawClose()
+		return conn.Message{Type: conn.Close, CloseStatus: code, CloseReason: reason}, nil
+	}
+	return conn.Message{Type: t, Data: p}, nil
+}
+
+// ReceiveFrame copies the next received bytes into buf.
+func (s *Session) ReceiveFrame(buf []byte) (conn.ReceiveResult, error) {
+	return s.receiveFrame(context.Background(), buf)
+}
+
+// ReceiveFrameContext is ReceiveFrame that also returns when ctx is done,
+// consuming nothing then.
+func (s *Session) ReceiveFrameContext(ctx context.Context, buf []byte) (conn.ReceiveResult, error) {
+	return s.receiveFrame(ctx, buf)
+}
+
+func (s *Session) receiveFrame(ctx context.Context, buf []byte) (conn.ReceiveResult, error) {
+	if s.rpart == nil && s.rtype == 0 {
+		t, p, err := s.nextRecord(ctx)
 		if err != nil {
-			w.dropAssembly()
-			return Message{}, err
+			return conn.ReceiveResult{}, err
 		}
-		if t == Close {
-			w.dropAssembly()
-			return w.closeMessage(p), nil
+		if t == conn.Close {
+			code, reason := decodeClose(p)
+			s.sawClose()
+			return conn.ReceiveResult{Type: conn.Close, EndOfMessage: true, CloseStatus: code, CloseStatusDescription: reason}, nil
 		}
-		if w.asm == nil {
-			w.asm = w.t.Config().Pool.Get()
-			w.rtype = t
-		}
-		w.asm.B = append(w.asm.B, p...)
-		if fin {
-			t, w.rtype = w.rtype, 0
-			if w.rdeflated {
-				data, err := w.inflate(t)
-				if err != nil {
-					return Message{}, err
-				}
-				return Message{Type: t, Data: data}, nil
-			}
-			return Message{Type: t, Data: w.asm.B}, nil
-		}
-		t, fin, p, err = w.nextRecord()
+		s.rtype, s.rpart = t, p
 	}
-}
-
-func (w *WebSocket) dropAssembly() {
-	w.rtype = 0
-	if w.asm != nil {
-		w.t.Config().Pool.Put(w.asm)
-		w.asm = nil
-	}
-}
-
-// ReceiveFrame copies the next received bytes into buf and describes them.
-// A frame larger than buf is returned over several calls; EndOfMessage is
-// set on the call that returns a message's last bytes. Control frames are
-// never returned, except the peer's close (Type Close, Count 0). Errors are
-// those of Receive. ReceiveFrame belongs to one goroutine at a time.
-//
-// On a connection with permessage-deflate, a compressed message is
-// inflated whole when ReceiveFrame reaches it, with the failures Receive
-// describes: ReceiveFrame then returns its inflated bytes in pieces of at
-// most len(buf), and the sender's fragment boundaries are not kept.
-func (w *WebSocket) ReceiveFrame(buf []byte) (ReceiveResult, error) {
-	if w.asm != nil {
-		w.t.Config().Pool.Put(w.asm)
-		w.asm = nil
-	}
-	if w.rfailed {
-		return ReceiveResult{}, w.receiveFailure()
-	}
-	if w.rpart == nil {
-		t, fin, p, err := w.nextRecord()
-		var m Message
-		switch {
-		case err == nil && t == Close:
-			m = w.closeMessage(p)
-		case err == nil && w.rdeflated:
-			// A compressed message is joined and inflated whole, as
-			// Receive does, then handed out in pieces of len(buf).
-			m, err = w.receiveRest(t, fin, p, nil)
-			t, p, fin = m.Type, m.Data, true
-		}
-		if err != nil {
-			w.rtype = 0
-			return ReceiveResult{}, err
-		}
-		if t == Close {
-			w.rtype = 0
-			return ReceiveResult{Type: Close, EndOfMessage: true, CloseStatus: m.CloseStatus, CloseStatusDescription: m.CloseReason}, nil
-		}
-		if w.rtype == 0 {
-			w.rtype = t
-		}
-		w.rpart, w.rpartFin = p, fin
-	}
-	n := copy(buf, w.rpart)
-	w.rpart = w.rpart[n:]
-	res := ReceiveResult{Count: n, Type: w.rtype}
-	if len(w.rpart) == 0 {
-		w.rpart = nil
-		if w.rpartFin {
-			res.EndOfMessage = true
-			w.rtype = 0
-		}
+	n := copy(buf, s.rpart)
+	s.rpart = s.rpart[n:]
+	res := conn.ReceiveResult{Count: n, Type: s.rtype}
+	if len(s.rpart) == 0 {
+		s.rpart = nil
+		res.EndOfMessage = true
+		s.rtype = 0
 	}
 	return res, nil
 }
 
-// closeMessage records the peer's close payload p and moves the state.
-func (w *WebSocket) closeMessage(p []byte) Message {
-	code, reason := decodeClose(p)
-	w.mu.Lock()
-	w.closeStatus, w.ending().reason = code, reason
-	if s, ok := w.state.afterReceiveClose(); ok && s == StateCloseReceived {
-		w.state = s
+// decodeClose splits a close frame's payload into its code and reason.
+func decodeClose(p []byte) (conn.StatusCode, string) {
+	if len(p) < 2 {
+		return conn.StatusNoStatusReceived, ""
 	}
-	w.mu.Unlock()
-	return Message{Type: Close, CloseStatus: code, CloseReason: reason}
+	return conn.StatusCode(binary.BigEndian.Uint16(p)), string(p[2:])
 }
 
-// nextRecord returns the next queued record, blocking until one arrives or
-// the stream ends. The payload aliases the current batch buffer, which is
-// recycled when the receiver takes the next batch.
-func (w *WebSocket) nextRecord() (MessageType, bool, []byte, error) {
+// nextRecord returns the next queued record, waiting until one arrives,
+// the stream ends, or ctx is done. The payload aliases the
+// current batch buffer, which is recycled when the receiver takes the next
+// batch.
+func (s *Session) nextRecord(ctx context.Context) (conn.MessageType, []byte, error) {
 	for {
-		if w.rbuf != nil && w.roff < len(w.rbuf.B) {
-			t, fin, p, next := readRecord(w.rbuf.B, w.roff)
-			w.rdeflated = t&recDeflated != 0
-			t &^= recDeflated
-			w.roff = next
+		if s.rbuf != nil && s.roff < len(s.rbuf.B) {
+			t, p, next := readRecord(s.rbuf.B, s.roff)
+			s.roff = next
 			// Replies to this message wait for the rest of the batch.
-			w.setCorked(next < len(w.rbuf.B))
-			return t, fin, p, nil
+			s.setCorked(next < len(s.rbuf.B))
+			return t, p, nil
 		}
-		if err := w.takeBatch(); err != nil {
-			return 0, false, nil, err
+		if err := s.takeBatch(ctx); err != nil {
+			return 0, nil, err
 		}
 	}
 }
 
 // takeBatch recycles the consumed batch and takes the next one, waiting
 // for the event loop to queue it. It returns the stream's end error when
-// nothing more will arrive.
-func (w *WebSocket) takeBatch() error {
-	if w.batching.And(^uint32(unflushed))&unflushed != 0 {
-		w.t.Flush()
+// nothing more will arrive, and ctx's error when ctx is done first.
+func (s *Session) takeBatch(ctx context.Context) error {
+	if s.batching.And(^uint32(unflushed))&unflushed != 0 {
+		s.t.Flush()
 	}
-	w.mu.Lock()
-	if old := w.rbuf; old != nil {
-		w.unread -= len(old.B)
-		w.rbuf, w.roff = nil, 0
-		w.t.Config().Pool.Put(old)
+	consumed := 0
+	s.mu.Lock()
+	if old := s.rbuf; old != nil {
+		consumed = len(old.B)
+		if s.detached {
+			consumed = 0 // no longer counted: see Detach
+		} else {
+			s.unread -= consumed
+		}
+		s.rbuf, s.roff = nil, 0
+		s.pool.Put(old)
 	}
-	for w.inbox == nil {
-		if w.ended {
-			err := w.endErr()
-			w.mu.Unlock()
+	var stop func() bool
+	for s.inbox == nil {
+		if s.ended {
+			err, fail := s.endErr(), s.failing && !s.rfailed
+			s.rfailed = s.rfailed || fail
+			s.mu.Unlock()
+			if stop != nil {
+				stop()
+			}
+			s.consumed(consumed)
+			if fail {
+				// Every message the peer sent before the failure has been
+				// read, and everything sent in reply is queued: now its
+				// close frame goes out.
+				s.t.Fail(err.(*conn.CloseError))
+			}
 			if err == nil {
-				err = ErrClosed
+				err = conn.ErrClosed
 			}
 			return err
 		}
-		w.waiting = true
-		w.mu.Unlock()
-		w.wakeup.Lock()
-		w.mu.Lock()
+		if ctx.Done() != nil {
+			if err := ctx.Err(); err != nil {
+				s.mu.Unlock()
+				if stop != nil {
+					stop()
+				}
+				s.consumed(consumed)
+				return err
+			}
+			if stop == nil {
+				stop = context.AfterFunc(ctx, s.interrupt)
+			}
+		}
+		s.waiting = true
+		s.mu.Unlock()
+		s.wakeup.Lock()
+		s.mu.Lock()
 	}
-	w.rbuf, w.inbox = w.inbox, nil
-	w.mu.Unlock()
+	s.rbuf, s.inbox = s.inbox, nil
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.consumed(consumed)
 	return nil
+}
+
+// consumed tells the engine about the bytes of a recycled batch.
+func (s *Session) consumed(n int) {
+	if n > 0 {
+		s.t.Consumed(n)
+	}
+}
+
+// interrupt wakes a receiver whose context ended.
+func (s *Session) interrupt() {
+	s.mu.Lock()
+	s.wake()
+	s.mu.Unlock()
+}
+
+// sawClose records that the receiver got the peer's close: from now on
+// State reports StateCloseReceived, as .NET's WebSocket does once
+// ReceiveAsync returns the close.
+func (s *Session) sawClose() {
+	s.mu.Lock()
+	s.closeSeen = true
+	s.mu.Unlock()
 }

@@ -1,85 +1,102 @@
-package conn
+package session
 
-import "github.com/volley-ws/volley/codec"
+import (
+	"unsafe"
 
-// Send sends data as one whole message of type t (Text or Binary). Text
-// data must be valid UTF-8. It blocks while the connection's unsent bytes
-// are over the engine's limit, up to the write timeout. data is copied
-// before Send returns.
-//
-// Safe for concurrent use; it returns ErrMessageInProgress while a message
-// started with SendFrame is unfinished, and ErrClosed once this side has
-// sent its close frame or the connection ended.
-func (w *WebSocket) Send(t MessageType, data []byte) error {
-	if t != Text && t != Binary {
-		return ErrInvalidMessageType
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+)
+
+// The bits of Session.batching.
+const (
+	corked    = 1 << iota // the receiver is working through a batch
+	unflushed             // a send made while corked waits for the batch's end
+)
+
+// setCorked records whether the receiver holds received messages it has
+// not processed yet. Only a change costs an atomic read-modify-write: the
+// receiver calls it for every record. Receiving goroutine only.
+func (s *Session) setCorked(on bool) {
+	switch v := s.batching.Load(); {
+	case on && v&corked == 0:
+		s.batching.Or(corked)
+	case !on && v&corked != 0:
+		s.batching.And(^uint32(corked))
 	}
-	if t == Text && !codec.ValidUTF8(data) {
-		return ErrInvalidUTF8
-	}
-	w.sendMu.Lock()
-	defer w.sendMu.Unlock()
-	if w.sendType != 0 {
-		return ErrMessageInProgress
-	}
-	if !w.canSend() {
-		return ErrClosed
-	}
-	return w.t.WriteData(t, true, true, data, w.flushNow())
 }
 
-// SendText sends s as one Text message. See Send.
-func (w *WebSocket) SendText(s string) error {
-	return w.Send(Text, unsafeBytes(s))
+// flushNow reports whether a send should be written at once, and otherwise
+// remembers that the receiver must flush when its batch is done.
+func (s *Session) flushNow() bool {
+	if s.batching.Load()&corked == 0 {
+		return true
+	}
+	s.batching.Or(unflushed)
+	return false
 }
 
-// SendBinary sends data as one Binary message. See Send.
-func (w *WebSocket) SendBinary(data []byte) error {
-	return w.Send(Binary, data)
+// Send sends data as one whole message, waiting for room.
+func (s *Session) Send(t conn.MessageType, data []byte) error {
+	return s.send(t, data, true)
 }
 
-// SendFrame sends data as one frame of a message of type t. The first call
-// starts a message; endOfMessage finishes it. Every fragment of a message
-// must have the same type, and Text fragments taken together must be valid
-// UTF-8 (a fragment may end inside a character). Until the message ends,
-// Send returns ErrMessageInProgress: send a fragmented message from one
-// goroutine. data is copied before SendFrame returns. Safe for concurrent
-// use with the other send methods.
-//
-// On a connection with permessage-deflate, the fragments of a message are
-// compressed as one stream (each frame carries what its fragment
-// compressed to, flushed; RSV1 is set on the first frame only), whatever
-// the fragment sizes.
-func (w *WebSocket) SendFrame(data []byte, t MessageType, endOfMessage bool) error {
-	if t != Text && t != Binary {
-		return ErrInvalidMessageType
+// TrySend sends data as one whole message, or returns
+// conn.ErrSendQueueFull at once when the peer is behind.
+func (s *Session) TrySend(t conn.MessageType, data []byte) error {
+	return s.send(t, data, false)
+}
+
+// SendText sends str as one Text message.
+func (s *Session) SendText(str string) error {
+	return s.send(conn.Text, unsafe.Slice(unsafe.StringData(str), len(str)), true) // read only; Send copies
+}
+
+// SendBinary sends data as one Binary message.
+func (s *Session) SendBinary(data []byte) error { return s.send(conn.Binary, data, true) }
+
+func (s *Session) send(t conn.MessageType, data []byte, wait bool) error {
+	if t != conn.Text && t != conn.Binary {
+		return conn.ErrInvalidMessageType
 	}
-	w.sendMu.Lock()
-	defer w.sendMu.Unlock()
-	first := w.sendType == 0
-	if !first && t != w.sendType {
-		return ErrInvalidMessageType
+	if t == conn.Text && !codec.ValidUTF8(data) {
+		return conn.ErrInvalidUTF8
 	}
-	if t == Text {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.sendType != 0 {
+		return conn.ErrMessageInProgress
+	}
+	return s.t.Send(t, true, true, data, wait, s.flushNow())
+}
+
+// SendFrame sends data as one frame of a message of type t.
+func (s *Session) SendFrame(data []byte, t conn.MessageType, endOfMessage bool) error {
+	if t != conn.Text && t != conn.Binary {
+		return conn.ErrInvalidMessageType
+	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	first := s.sendType == 0
+	if !first && t != s.sendType {
+		return conn.ErrInvalidMessageType
+	}
+	v := s.sendUTF8
+	if t == conn.Text {
 		if first {
-			w.sendUTF8.Reset()
+			v.Reset()
 		}
-		v := w.sendUTF8
 		if !v.Write(data) || (endOfMessage && !v.Complete()) {
-			return ErrInvalidUTF8
+			return conn.ErrInvalidUTF8
 		}
-		w.sendUTF8 = v
 	}
-	if !w.canSend() {
-		return ErrClosed
-	}
-	if err := w.t.WriteData(t, first, endOfMessage, data, w.flushNow()); err != nil {
+	if err := s.t.Send(t, first, endOfMessage, data, true, s.flushNow()); err != nil {
 		return err
 	}
+	s.sendUTF8 = v
 	if endOfMessage {
-		w.sendType = 0
+		s.sendType = 0
 	} else {
-		w.sendType = t
+		s.sendType = t
 	}
 	return nil
 }

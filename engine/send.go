@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/volley-ws/volley/codec"
+	"github.com/volley-ws/volley/conn"
+)
+
+// The send path, one for both APIs: the event API's Conn.Send and
+// SendNoCopy, and the blocking API's Send, TrySend and SendFrame (through
+// session.Transport) all come here.
+
+// sendHow is how send takes a payload and what it does when the peer is
+// behind.
+type sendHow uint8
+
+const (
+	sendWait   sendHow = iota // copied; waits for room, at most WriteTimeout (blocking Send)
+	sendNoWait                // copied; conn.ErrSendQueueFull when over MaxUnsentBytes
+	sendNoCopy                // as sendNoWait, but referenced when it can be (appendFrameRef)
+)
+
+// send queues one data frame of a message of type t: opcode t when first,
+// otherwise a continuation, with FIN when fin. With permessage-deflate the
+// payload is compressed first (a message of at least MinSize, or any
+// fragmented one). The event API's frames are written when the loop
+// flushes: at the end of the loop iteration for a callback's send (queue
+// wakes the loop for another goroutine's); a blocking session's, by the
+// session's Flush or cork (Transport.Send). Any goroutine.
+func (c *connection) send(t conn.MessageType, first, fin bool, payload []byte, how sendHow) error {
+	if z := c.z; z != nil {
+		return c.sendCompressed(z, t, first, fin, payload, how)
+	}
+	return c.queue(opcode(t, first), 0, fin, payload, how, false)
+}
+
+// sendCompressed is send on a permessage-deflate connection. Senders take
+// turns under z.mu, so compressed bytes reach the outbox in the order they
+// were compressed.
+func (c *connection) sendCompressed(z *compression, t conn.MessageType, first, fin bool, payload []byte, how sendHow) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.closed {
+		return conn.ErrClosed
+	}
+	if err := c.room(how); err != nil {
+		return err // before compressing, so nothing is half sent
+	}
+	p, rsv, scratch := z.compress(c.srv, first, fin, payload)
+	// With context takeover, a compressed message that is not queued would
+	// corrupt the context for the next ones: the room was checked above.
+	err := c.queue(opcode(t, first), rsv, fin, p, how, true)
+	if scratch != nil {
+		c.srv.msgs.Put(scratch)
+	}
+	return err
+}
+
+// room returns nil when a frame may be queued: the unsent bytes are under
+// MaxUnsentBytes, after waiting for that with sendWait. It returns
+// conn.ErrSendQueueFull (or, after waiting, conn.ErrWriteTimeout).
+func (c *connection) room(how sendHow) error {
+	o := &c.out
+	o.mu.Lock()
+	if !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		if how != sendWait {
+			o.mu.Unlock()
+			return conn.ErrSendQueueFull
+		}
+		if err := c.waitRoom(); err != nil {
+			return err
+		}
+	}
+	o.mu.Unlock()
+	return nil
+}
+
+// queue appends one data frame unless a close frame is queued or the
+// connection is gone. Over MaxUnsentBytes, sendWait waits for room and the
+// others refuse, unless roomChecked (the compressed path checked it before
+// compressing).
+func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, how sendHow, roomChecked bool) error {
+	o := &c.out
+	o.mu.Lock()
+	if !roomChecked && !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		if how != sendWait {
+			o.mu.Unlock()
+			return conn.ErrSendQueueFull
+		}
+		if err := c.waitRoom(); err != nil {
+			return err
+		}
+	}
+	if o.closed() {
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	if how == sendNoCopy && fin && rsv == 0 && op != codec.OpContinuation {
+		o.appendFrameRef(&c.srv.sends, op, payload)
+	} else {
+		o.appendFrame(&c.srv.sends, op, rsv, fin, payload)
+	}
+	if c.isEvent() {
+		c.unlockAndWake()
+	} else {
+		o.mu.Unlock()
+	}
+	return nil
+}
+
+// waitRoom waits, with out.mu held and released meanwhile, until the unsent
+// bytes are under MaxUnsentBytes or nothing more can be sent. After
+// WriteTimeout it aborts the connection and returns conn.ErrWriteTimeout,
+// with out.mu released; otherwise it returns nil with out.mu held.
+func (c *connection) waitRoom() error {
+	o := &c.out
+	var timer *time.Timer
+	for !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+		if timer == nil {
+			timer = time.NewTimer(c.srv.cfg.WriteTimeout)
+			defer timer.Stop()
+		}
+		room := c.roomWait()
+		o.mu.Unlock()
+		c.srv.watchDrain(c)
+		select {
+		case <-room:
+		case <-timer.C:
+			c.abort(conn.ErrWriteTimeout)
+			return conn.ErrWriteTimeout
+		}
+		o.mu.Lock()
+	}
+	return nil
+}
+
+// unsentBytes returns the bytes queued and not yet written. Any goroutine.
+func (c *connection) unsentBytes() int {
+	o := &c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unsent()
+}
