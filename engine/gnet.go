@@ -45,9 +45,9 @@ func (h *gnetHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	return c.traffic()
 }
 
-func (h *gnetHandler) OnClose(gc gnet.Conn, _ error) gnet.Action {
+func (h *gnetHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if c, ok := gc.Context().(*connection); ok {
-		c.closed()
+		c.halfClosed(err)
 	}
 	return gnet.None
 }

@@ -39,6 +39,7 @@ const (
 	closeAfter                       // close the TCP connection once everything is written
 	dead                             // the connection is gone or aborted
 	hasSession                       // connection.user is a blocking session (set with it, under mu)
+	adopted                          // gnet closed the connection; its afterlife writes (afterlife.go)
 )
 
 func (f outFlags) has(x outFlags) bool { return f&x != 0 }
@@ -55,6 +56,13 @@ func (o *outbox) unsent() int {
 // closed reports whether nothing more may be queued: a close frame is, or
 // the connection is gone. mu must be held.
 func (o *outbox) closed() bool { return o.flags&(closeQueued|dead) != 0 }
+
+// pending reports whether frames are queued and not yet handed to gnet.
+func (o *outbox) pending() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf != nil && o.buf.size() > 0 && !o.flags.has(dead)
+}
 
 // isDead reports whether the connection is gone or aborted.
 func (o *outbox) isDead() bool {

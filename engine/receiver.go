@@ -81,6 +81,9 @@ func (b blockingReceiver) failed(c *connection, err *conn.CloseError) {
 	c.signals.mark(failMark, true)
 	b.s.Failed(err)
 	c.setDue(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
+	// The connection has failed: it is gone within CloseTimeout plus
+	// WriteTimeout from now, however long the receiver and the peer take.
+	c.armEnding()
 }
 
 func (b blockingReceiver) closed(c *connection, err error) { b.s.Closed(err) }

@@ -194,6 +194,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 		// what arrives from now on too.
 		s.budget.add(-c.session().Detach())
 		c.closeNow(code, "")
+		c.endAfterlife(errAbnormal) // a half-closed connection's, if any: nothing more to write
 		return
 	}
 	// A refused handshake closes the connection, as the event API does.

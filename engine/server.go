@@ -66,6 +66,9 @@ type Server struct {
 	// rooms holds the wake-up of the senders waiting for room under
 	// MaxUnsentBytes, per connection, while they wait.
 	rooms sideTable[chan struct{}]
+	// afterlives holds the sockets of half-closed blocking connections
+	// whose handlers are still at work (afterlife.go).
+	afterlives sideTable[*afterlife]
 
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next

@@ -43,28 +43,33 @@ func (c *connection) traffic() gnet.Action {
 		}
 	}
 
-	data, _ := c.gc.Peek(-1)
-	o.mu.Lock()
-	o.flags |= scheduled // sends from callbacks are flushed below, not woken
-	if c.isEvent() && len(data) > 0 && !o.flags.has(dead) {
-		o.buffer(&s.sends).setInput(data)
-	}
-	o.mu.Unlock()
-	left := int(c.leftover.Load())
-	if len(data) > left {
+	in := c.gc.InboundBuffered()
+	if in > int(c.leftover.Load()) {
 		c.lastRead = now
 		c.flags.set(pinged, false)
 	}
+	o.mu.Lock()
+	o.flags |= scheduled // sends from callbacks are flushed below, not woken
+	o.mu.Unlock()
 	off := 0
-	if c.mayParse(now) {
+	if in > 0 && c.mayParse(now) {
+		data, _ := c.gc.Peek(-1)
+		if c.isEvent() {
+			o.mu.Lock()
+			if !o.flags.has(dead) {
+				o.buffer(&s.sends).setInput(data)
+			}
+			o.mu.Unlock()
+		}
 		off = c.parse(data)
-	} else if len(data) > s.cfg.MaxUnreadBytes {
+	} else if in > c.maxUnparsed() {
 		// Stalled, and the peer keeps sending: neither reading nor
-		// waiting.
+		// waiting. (A stalled connection's input is not even looked at:
+		// gnet would copy it to hand it over whole.)
 		c.abort(errPeerNotRead)
 		return gnet.Close
 	}
-	c.setLeftover(len(data) - off)
+	c.setLeftover(in - off)
 
 	if c.checkTimers(now) {
 		return gnet.Close
@@ -83,6 +88,16 @@ func (c *connection) traffic() gnet.Action {
 		}
 	}
 	return gnet.None
+}
+
+// maxUnparsed is the most input a stalled connection may leave unparsed:
+// MaxUnreadBytes for a WebSocket, the largest request the server accepts
+// for an HTTP connection. Loop only.
+func (c *connection) maxUnparsed() int {
+	if c.flags.phase() == phaseWS {
+		return c.srv.cfg.MaxUnreadBytes
+	}
+	return c.srv.cfg.MaxHandshakeBytes + c.srv.cfg.MaxRequestBody
 }
 
 // parse runs the phase's parser over data until it consumes nothing more,
@@ -218,10 +233,38 @@ func (c *connection) checkIdle(now moment) {
 
 // closed is OnClose: the TCP connection is gone. Loop only.
 func (c *connection) closed() {
+	c.leaveLoop()
+	c.end(errAbnormal)
+}
+
+// leaveLoop takes the connection out of the loop's and the ticker's hands:
+// the registry, the drain set, the memory budget, the reader's state. Loop
+// only, as gnet closes the connection.
+func (c *connection) leaveLoop() {
 	s := c.srv
 	s.mu.Lock()
 	s.unlink(c)
 	delete(s.drainSet, c)
+	s.mu.Unlock()
+	o := &c.out
+	o.mu.Lock()
+	s.budget.add(-int(o.gnetPending))
+	o.gnetPending = 0
+	o.mu.Unlock()
+	c.setLeftover(0)
+	c.signals.mark(stalledMark|budgetMark|drainWatched, false)
+	if c.msg != nil {
+		c.dropMessage(c.msg)
+	}
+}
+
+// end ends the connection for good: nothing more is queued, the WebSocket
+// is closed (StateAborted unless it was closed already, reported with
+// err), and the compression state goes back to its pools. After gnet
+// closed it (closed) or after its afterlife. Any goroutine.
+func (c *connection) end(err error) {
+	s := c.srv
+	s.mu.Lock()
 	z := c.z // set under s.mu by a handler's Upgrade, which may race with the close
 	s.mu.Unlock()
 	o := &c.out
@@ -238,21 +281,14 @@ func (c *connection) closed() {
 		o.buf = nil
 		o.pong = 0
 	}
-	s.budget.add(-int(o.gnetPending))
-	o.gnetPending = 0
 	c.signalRoom()
 	o.mu.Unlock()
-	c.setLeftover(0)
-	c.signals.mark(stalledMark|budgetMark, false)
-	if c.msg != nil {
-		c.dropMessage(c.msg)
-	}
 	if c.signals.mark(failMark, false) {
 		s.failures.take(c)
 	}
 	c.signals.setState(conn.StateAborted)
 	if c.isEvent() || c.session() != nil {
-		c.finish(errAbnormal)
+		c.finish(err)
 	}
 	if z != nil {
 		z.close(s)

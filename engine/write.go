@@ -25,6 +25,12 @@ func (c *connection) Flush() {
 		o.wmu.Unlock()
 		return
 	}
+	if o.adopted() {
+		o.mu.Unlock()
+		o.wmu.Unlock()
+		c.afterFlush()
+		return
+	}
 	if o.flags.has(scheduled) || o.gnetPending > 0 {
 		// The loop is about to flush, or gnet holds earlier bytes: writing
 		// here could reorder them.
@@ -80,6 +86,11 @@ func (c *connection) wakeLoop() {
 // flush, unless a flush is already coming or the connection is gone.
 func (c *connection) unlockAndWake() {
 	o := &c.out
+	if o.adopted() {
+		o.mu.Unlock()
+		c.afterFlush()
+		return
+	}
 	wake := o.flags&(scheduled|dead) == 0
 	o.flags |= scheduled
 	o.mu.Unlock()

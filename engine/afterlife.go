@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/volley-ws/volley/conn"
+)
+
+// A peer may end its side of the TCP connection (its FIN) right after its
+// last message or its close frame and still read the answers: a half-close.
+// gnet closes a connection as soon as it reads the FIN, but a blocking
+// handler answers on its own goroutine, after the loop has moved on, so
+// without more its replies and its close frame would find the socket gone.
+//
+// So when a blocking WebSocket's peer half-closes while its handler is
+// still at work, the connection gets an afterlife: the loop delivers what
+// was left of the input (the last messages, the close frame), keeps a
+// duplicate of the socket in Go's own poller, and from then on what the
+// handler sends is written by the sending goroutine itself, with the write
+// timeout. The afterlife ends when the handler returns or the WebSocket is
+// closed, and in any case within CloseTimeout plus WriteTimeout.
+
+// afterlife is a half-closed blocking connection's socket, after gnet let
+// go of it.
+type afterlife struct {
+	nc    net.Conn
+	timer *time.Timer
+	once  sync.Once
+}
+
+// halfClosed is gnet's OnClose for a clean end of the peer's input. It
+// adopts the connection (see above) when a blocking handler still has work
+// to do, and otherwise closes it. Loop only.
+func (c *connection) halfClosed(err error) {
+	if !errors.Is(err, io.EOF) {
+		c.closed()
+		return
+	}
+	if c.adopt() {
+		return
+	}
+	// The peer may still read: what is queued (a close frame answered
+	// just now, say) goes out with gnet's last flush.
+	if c.out.pending() {
+		c.flush()
+	}
+	c.closed()
+}
+
+// adopt gives the connection its afterlife, when it is a blocking
+// WebSocket that is not closed yet and gnet buffers nothing for it (what
+// gnet buffers it would drop). It reports whether it did. Loop only.
+func (c *connection) adopt() bool {
+	s := c.srv
+	ws := c.session()
+	if c.flags.phase() != phaseWS || ws == nil || c.State().Final() || c.gc.OutboundBuffered() > 0 {
+		return false
+	}
+	fd, err := unix.Dup(c.gc.Fd())
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "volley")
+	nc, err := net.FileConn(f) // a duplicate of its own, in Go's poller
+	f.Close()
+	if err != nil {
+		return false
+	}
+	// What the peer sent before its FIN: messages, pings, its close.
+	if !c.flags.has(readDone) {
+		if data, _ := c.gc.Peek(-1); len(data) > 0 {
+			c.readFrames(data)
+		}
+	}
+	c.flags.set(readDone, true)
+	if c.State() == conn.StateOpen && !c.signals.has(failMark) {
+		// The peer's side ended without a close frame: Receive reports it
+		// after the messages, and the WebSocket stays writable until the
+		// handler is done.
+		ws.PeerGone(errAbnormal)
+	}
+	cfg := &s.cfg
+	af := &afterlife{nc: nc}
+	af.timer = time.AfterFunc(cfg.CloseTimeout+cfg.WriteTimeout, func() { c.endAfterlife(conn.ErrCloseTimeout) })
+	s.afterlives.set(c, af)
+	c.leaveLoop()
+	o := &c.out
+	o.mu.Lock()
+	o.flags |= adopted
+	o.flags &^= scheduled
+	o.mu.Unlock()
+	c.afterFlush() // what the loop queued (pongs, a close answer)
+	return true
+}
+
+// afterFlush writes what is queued to an adopted connection's socket, from
+// the calling goroutine, within WriteTimeout; once a close frame is
+// written, the afterlife ends. Any goroutine.
+func (c *connection) afterFlush() {
+	af, ok := c.srv.afterlives.get(c)
+	if !ok {
+		return
+	}
+	o := &c.out
+	o.wmu.Lock()
+	o.mu.Lock()
+	b := o.buf
+	o.buf = nil
+	o.pong = 0
+	done := o.flags.has(closeQueued) || o.flags.has(dead)
+	o.mu.Unlock()
+	var err error
+	if b != nil {
+		_ = af.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		_, err = af.nc.Write(b.B) // a blocking session's: bytes only, no extents
+		c.srv.sends.put(b)
+	}
+	o.wmu.Unlock()
+	switch {
+	case err != nil:
+		c.endAfterlife(conn.ErrWriteTimeout)
+	case done:
+		// The close frame is out, and the peer's side is over: nothing
+		// more can come, nor needs to wait.
+		c.endAfterlife(errAbnormal)
+	}
+}
+
+// endAfterlife closes an adopted connection's socket and ends the
+// WebSocket, once; err says why when it was not closed already. Any
+// goroutine.
+func (c *connection) endAfterlife(err error) {
+	af, ok := c.srv.afterlives.take(c)
+	if !ok {
+		return
+	}
+	af.once.Do(func() {
+		af.timer.Stop()
+		_ = af.nc.Close()
+		c.end(err)
+	})
+}
+
+// adopted reports whether the connection lives on after gnet closed it;
+// out.mu must be held.
+func (o *outbox) adopted() bool { return o.flags.has(adopted) }
