@@ -60,8 +60,11 @@ func (c *connection) halfClosed(err error) {
 func (c *connection) adopt() bool {
 	s := c.srv
 	ws := c.session()
-	if c.flags.phase() != phaseWS || ws == nil || c.State().Final() || c.gc.OutboundBuffered() > 0 {
+	if c.flags.phase() != phaseWS || ws == nil || ws.Detached() || c.gc.OutboundBuffered() > 0 {
 		return false
+	}
+	if st := c.State(); st != conn.StateOpen && st != conn.StateCloseReceived {
+		return false // closed, or our close sent: no answer can come now
 	}
 	fd, err := unix.Dup(c.gc.Fd())
 	if err != nil {
@@ -81,22 +84,31 @@ func (c *connection) adopt() bool {
 	}
 	c.flags.set(readDone, true)
 	if c.State() == conn.StateOpen && !c.signals.has(failMark) {
-		// The peer's side ended without a close frame: Receive reports it
-		// after the messages, and the WebSocket stays writable until the
-		// handler is done.
-		ws.PeerGone(errAbnormal)
+		// The peer's side ended without a close frame: the connection
+		// fails with StatusAbnormalClosure, reported, as any failure, after
+		// the messages that came before it; what the handler sends in
+		// reply to them goes out first.
+		c.receiver().failed(c, errAbnormal)
 	}
 	cfg := &s.cfg
 	af := &afterlife{nc: nc}
 	af.timer = time.AfterFunc(cfg.CloseTimeout+cfg.WriteTimeout, func() { c.endAfterlife(conn.ErrCloseTimeout) })
-	s.afterlives.set(c, af)
-	c.leaveLoop()
+	// From now on whoever queues writes (afterFlush): the table entry and
+	// the mark go together, under out.mu, so no frame is queued for a
+	// wake-up that will not come.
 	o := &c.out
 	o.mu.Lock()
+	s.afterlives.set(c, af)
 	o.flags |= adopted
 	o.flags &^= scheduled
 	o.mu.Unlock()
+	c.leaveLoop()
 	c.afterFlush() // what the loop queued (pongs, a close answer)
+	if ws.Detached() {
+		// The handler returned meanwhile, maybe before the afterlife was
+		// there to end.
+		c.endAfterlife(errAbnormal)
+	}
 	return true
 }
 
@@ -108,22 +120,7 @@ func (c *connection) afterFlush() {
 	if !ok {
 		return
 	}
-	o := &c.out
-	o.wmu.Lock()
-	o.mu.Lock()
-	b := o.buf
-	o.buf = nil
-	o.pong = 0
-	done := o.flags.has(closeQueued) || o.flags.has(dead)
-	o.mu.Unlock()
-	var err error
-	if b != nil {
-		_ = af.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		_, err = af.nc.Write(b.B) // a blocking session's: bytes only, no extents
-		c.srv.sends.put(b)
-	}
-	o.wmu.Unlock()
-	switch {
+	switch done, err := c.afterWrite(af); {
 	case err != nil:
 		c.endAfterlife(conn.ErrWriteTimeout)
 	case done:
@@ -131,6 +128,26 @@ func (c *connection) afterFlush() {
 		// more can come, nor needs to wait.
 		c.endAfterlife(errAbnormal)
 	}
+}
+
+// afterWrite writes what is queued to af's socket, within WriteTimeout,
+// and reports whether a close frame was queued (or the connection ended).
+func (c *connection) afterWrite(af *afterlife) (done bool, err error) {
+	o := &c.out
+	o.wmu.Lock()
+	o.mu.Lock()
+	b := o.buf
+	o.buf = nil
+	o.pong = 0
+	done = o.flags&(closeQueued|closeAfter|dead) != 0
+	o.mu.Unlock()
+	if b != nil {
+		_ = af.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		_, err = af.nc.Write(b.B) // a blocking session's: bytes only, no extents
+		c.srv.sends.put(b)
+	}
+	o.wmu.Unlock()
+	return done, err
 }
 
 // endAfterlife closes an adopted connection's socket and ends the
@@ -143,6 +160,9 @@ func (c *connection) endAfterlife(err error) {
 	}
 	af.once.Do(func() {
 		af.timer.Stop()
+		if err != conn.ErrCloseTimeout && err != conn.ErrWriteTimeout {
+			_, _ = c.afterWrite(af) // what was queued meanwhile goes first
+		}
 		_ = af.nc.Close()
 		c.end(err)
 	})

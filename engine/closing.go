@@ -101,10 +101,13 @@ func (c *connection) failNow(err *conn.CloseError) {
 	}
 	o := &c.out
 	o.mu.Lock()
-	if !o.closed() {
+	if !o.closed() && err.Code != conn.StatusAbnormalClosure {
 		c.appendClose(err.Code, err.Reason, true)
 		c.armEnding()
 	} else {
+		// A close frame went out already, or the peer's side ended
+		// without one (1006 never travels): what is queued is written,
+		// then the connection ends.
 		o.flags |= closeAfter
 	}
 	prev := c.signals.setState(conn.StateAborted)
@@ -170,10 +173,12 @@ func (c *connection) expire() {
 	}
 }
 
-// abort ends the TCP connection at once, dropping what is unsent: the
-// WebSocket becomes StateAborted, and the receiver learns of it with err
-// (a blocking session at once, the event API's OnClose on the loop, as
-// the connection closes). Any goroutine.
+// abort ends the TCP connection at once, dropping what is unsent (the
+// kernel's too: the connection is reset, so a peer that does not read
+// cannot keep it, or its buffers, alive): the WebSocket becomes
+// StateAborted, and the receiver learns of it with err (a blocking session
+// at once, the event API's OnClose on the loop, as the connection closes).
+// Any goroutine.
 func (c *connection) abort(err error) {
 	o := &c.out
 	o.mu.Lock()
@@ -191,6 +196,7 @@ func (c *connection) abort(err error) {
 		c.finish(err)
 	}
 	if !wasDead {
+		_ = c.gc.SetLinger(0)
 		_ = c.gc.Close()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -628,6 +629,27 @@ func (k *icCoderClient) awaitServerClose(t *testing.T) icCloseInfo {
 		t.Fatalf("waiting for the server's close: %v", m.err)
 	}
 	return icCloseInfo{conn.StatusCode(ce.Code), ce.Reason}
+}
+
+// icExpectEnd checks that the server ends the TCP connection within
+// icTimeout, with no more data: an EOF, or a reset (an aborted connection
+// is reset, so that a peer that does not read cannot keep it alive).
+func icExpectEnd(t *testing.T, c net.Conn, r io.Reader) {
+	t.Helper()
+	if r == nil {
+		r = c
+	}
+	c.SetReadDeadline(time.Now().Add(icTimeout))
+	n, err := io.Copy(io.Discard, r)
+	var ne net.Error
+	switch {
+	case err != nil && errors.As(err, &ne) && ne.Timeout():
+		t.Fatalf("the server did not end the TCP connection within %v", icTimeout)
+	case err != nil && !errors.Is(err, syscall.ECONNRESET):
+		t.Fatalf("the connection ended with %v, want EOF or a reset", err)
+	case n != 0:
+		t.Fatalf("%d unexpected bytes before the end of the connection", n)
+	}
 }
 
 // icExpectEOF checks that the server ends the TCP connection cleanly:

@@ -38,6 +38,7 @@ type ticker struct {
 	// active is set by traffic, cleared by each scan: traffic since the
 	// last scan.
 	active atomic.Bool
+	runs   atomic.Int64 // how many times it ran (for tests)
 }
 
 // start runs the ticker for s.
@@ -96,6 +97,7 @@ func (t *ticker) run(s *Server) {
 	defer timer.Stop()
 	var lastScan moment
 	for {
+		t.runs.Add(1)
 		now := momentOf(time.Since(s.start))
 		s.clock.Store(now)
 		delay := s.tick(now, &lastScan)

@@ -184,6 +184,9 @@ func (c *connection) checkTimers(now moment) bool {
 		case phaseWS:
 			c.expire()
 		case phaseClosing:
+			// The peer did not end its side within CloseTimeout of ours:
+			// reset, so that what it left unread goes too.
+			_ = c.gc.SetLinger(0)
 			return true
 		}
 	}

@@ -109,21 +109,6 @@ func (s *Session) Failed(err *conn.CloseError) {
 	s.wake()
 }
 
-// PeerGone reports that the peer ended its side of the connection without
-// a close frame: once the messages queued before are read, Receive returns
-// err. The WebSocket stays open for what the handler sends in reply, until
-// it is closed (Closed).
-func (s *Session) PeerGone(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	s.ended = true
-	s.ending().err = err
-	s.wake()
-}
-
 // Closed reports that the WebSocket is closed (the state is final): err
 // says why when it did not end with a closing handshake (a failure, a
 // timeout, Abort, the TCP connection ending early), and Receive returns it
@@ -151,6 +136,13 @@ func (s *Session) Unread() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.unread
+}
+
+// Detached reports whether the handler returned (Detach).
+func (s *Session) Detached() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.detached
 }
 
 // Detach reports that the handler returned: nothing more is queued. The
