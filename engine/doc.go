@@ -1,25 +1,39 @@
 // Package engine is volley's server: gnet event loops that parse HTTP
-// requests and WebSocket frames straight out of gnet's inbound buffers, a
-// per-connection state machine that enforces RFC 6455, and two ways to
-// handle WebSockets:
+// requests and WebSocket frames straight out of gnet's inbound buffers, one
+// frame reader and one close state machine per connection that enforce
+// RFC 6455 and RFC 7692, and two ways to handle WebSockets:
 //
 //   - HandleFunc runs an upgrade.HandlerFunc on its own goroutine per
 //     request, with the blocking conn.WebSocket API (Send/Receive).
 //   - HandleEvents runs an EventHandler's callbacks on the event loop with
-//     zero-copy payloads, for latency-sensitive applications. What they
-//     send leaves in one write per loop iteration; Conn.SendNoCopy sends a
+//     zero-copy payloads, for latency-sensitive applications. What they send
+//     leaves in one write per loop iteration; Conn.SendNoCopy sends a
 //     received payload without copying it (writev from the input buffer).
+//     An EventHandler that also implements HandshakeHandler decides its
+//     handshakes: it can refuse them with any status, pick the subprotocol,
+//     add response headers and attach per-connection data.
+//
+// Both APIs get whole messages (fragments joined, compressed messages
+// inflated, text checked for UTF-8) in the order the peer sent them. When
+// the peer breaks the protocol, every message it sent before is delivered
+// first, what the application sends in reply goes out before the close
+// frame, and then comes the close code (1002, 1007, 1009, ...) and the end
+// of the TCP connection. The WebSocket is closed (OnClose, State, Done)
+// when the closing handshake completes or the connection fails; the TCP
+// connection's end follows, bounded by the close and write timeouts.
 //
 // Plain HTTP requests are served on the same port (keep-alive, exact-path
 // routing, 404 for unknown paths), so one server serves a page and its
 // WebSocket endpoint.
 //
-// permessage-deflate (RFC 7692) is negotiated when
-// Config.Upgrade.Compression.Enabled is set: both APIs then send and
-// receive compressed messages transparently. Compressors come from a pool
-// per server; without context takeover (the default) an idle connection
-// holds no compression state, with it a connection keeps its compressor
-// while messages flow and only its windows once idle.
+// Every byte the server holds for a connection is bounded: what is queued
+// for the peer (MaxUnsentBytes: past it the connection is stalled, its
+// input not parsed, and it is aborted after WriteTimeout if the peer never
+// reads), what is received and not yet handled (MaxUnreadBytes), and all
+// connections together (MaxBufferedBytes, the server's memory budget: past
+// it new handshakes get 503 and the largest holders are closed with 1013).
+// Compressed messages inflate on the event loops, one at a time per loop,
+// stopping at MaxMessageSize.
 //
 // Every limit has a documented default in Config; a zero Config is a valid
 // configuration listening on 127.0.0.1:8080.
