@@ -103,7 +103,23 @@ func (h WireHeader) Header() Header {
 }
 
 // Check is CheckHeader for a WireHeader: the same rules, in the same
-// order, with the same errors.
+// order, with the same errors. A data frame without RSV bits, masked as
+// its sender's must be, in its place in the message, passes in a few
+// instructions (and the check inlines); other frames get the full check.
 func (h WireHeader) Check(from Sender, allowedRsv byte, fragmented bool) error {
+	// No RSV bit; the mask bit set for FromClient (0), clear for
+	// FromServer (1); a text or binary frame between messages, a
+	// continuation within one.
+	if op := h.b0 & opMask; h.b0&(0x7<<rsvShift) == 0 && h.b1>>7^byte(from) == 1 &&
+		(op-1 < 2 && !fragmented || op == 0 && fragmented) {
+		return nil
+	}
+	return h.checkAll(from, allowedRsv, fragmented)
+}
+
+// checkAll is Check's full check, out of line so that Check inlines.
+//
+//go:noinline
+func (h WireHeader) checkAll(from Sender, allowedRsv byte, fragmented bool) error {
 	return check(h.OpCode(), h.Rsv(), h.Fin(), h.Masked(), h.Length, from, allowedRsv, fragmented)
 }

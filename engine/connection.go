@@ -124,7 +124,7 @@ func (c *connection) session() *session.Session {
 // receiver returns where the reader delivers what the peer sends.
 func (c *connection) receiver() receiver {
 	if c.isEvent() {
-		return eventReceiver{}
+		return (*eventReceiver)(nil)
 	}
 	return blockingReceiver{c.session()}
 }

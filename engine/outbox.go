@@ -174,16 +174,14 @@ func (c *connection) roomWait() <-chan struct{} {
 	return room
 }
 
-// opcode maps a message type to its frame opcode.
+// opcode maps a message type (Text or Binary) to its frame's opcode: its
+// own for the first frame (conn.Text and conn.Binary are the opcodes' own
+// values), a continuation for the others.
 func opcode(t conn.MessageType, first bool) codec.OpCode {
-	switch {
-	case !first:
+	if !first {
 		return codec.OpContinuation
-	case t == conn.Text:
-		return codec.OpText
-	default:
-		return codec.OpBinary
 	}
+	return codec.OpCode(t)
 }
 
 // idle reports whether nothing is left to write.
@@ -192,3 +190,6 @@ func (o *outbox) idle() bool {
 	defer o.mu.Unlock()
 	return o.unsent() == 0
 }
+
+// The opcode of a message's first frame is its type's value.
+var _ = [1]int{}[int(conn.Text)-int(codec.OpText)+int(conn.Binary)-int(codec.OpBinary)]

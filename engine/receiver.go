@@ -28,10 +28,12 @@ type receiver interface {
 	closed(c *connection, err error)
 }
 
-// eventReceiver delivers to the connection's EventHandler.
+// eventReceiver delivers to the connection's EventHandler. It has no
+// state: a nil *eventReceiver is one (the pointer makes the interface call
+// direct, without the wrapper a value receiver would need).
 type eventReceiver struct{}
 
-func (eventReceiver) message(c *connection, t conn.MessageType, p []byte) bool {
+func (*eventReceiver) message(c *connection, t conn.MessageType, p []byte) bool {
 	e := c.events()
 	e.h().OnMessage(e, t, p)
 	return true
@@ -39,16 +41,16 @@ func (eventReceiver) message(c *connection, t conn.MessageType, p []byte) bool {
 
 // peerClosed answers the peer's close at once, echoing its code; OnClose
 // reports the peer's code and reason.
-func (eventReceiver) peerClosed(c *connection, code conn.StatusCode, reason []byte) {
+func (*eventReceiver) peerClosed(c *connection, code conn.StatusCode, reason []byte) {
 	_ = c.localClose(code, "", &conn.CloseError{Code: code, Reason: string(reason)})
 }
 
 // failed sends the close frame now: the callbacks of the messages before
 // the violation have run, and what they sent is queued before it.
-func (eventReceiver) failed(c *connection, err *conn.CloseError) { c.failNow(err) }
+func (*eventReceiver) failed(c *connection, err *conn.CloseError) { c.failNow(err) }
 
 // closed calls OnClose.
-func (eventReceiver) closed(c *connection, err error) {
+func (*eventReceiver) closed(c *connection, err error) {
 	var ce *conn.CloseError
 	if !errors.As(err, &ce) {
 		ce = errAbnormal

@@ -83,7 +83,11 @@ func (c *connection) room(how sendHow) error {
 func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, how sendHow, roomChecked bool) error {
 	o := &c.out
 	o.mu.Lock()
-	if !roomChecked && !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
+	if o.closed() {
+		o.mu.Unlock()
+		return conn.ErrClosed
+	}
+	if !roomChecked && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		if how != sendWait {
 			o.mu.Unlock()
 			return conn.ErrSendQueueFull
@@ -91,12 +95,12 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 		if err := c.waitRoom(); err != nil {
 			return err
 		}
+		if o.closed() {
+			o.mu.Unlock()
+			return conn.ErrClosed
+		}
 	}
-	if o.closed() {
-		o.mu.Unlock()
-		return conn.ErrClosed
-	}
-	if how == sendNoCopy && fin && rsv == 0 && op != codec.OpContinuation {
+	if how == sendNoCopy && rsv == 0 && fin && op != codec.OpContinuation {
 		o.appendFrameRef(&c.srv.sends, op, payload)
 	} else {
 		o.appendFrame(&c.srv.sends, op, rsv, fin, payload)
