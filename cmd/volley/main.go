@@ -1,5 +1,5 @@
 // Command volley runs the volley WebSocket server with an echo service on
-// /echo and a demo page on /.
+// /echo, a chat room on /chat and a demo page on / that uses both.
 //
 //	go run ./cmd/volley                 # listens on 127.0.0.1:8080
 //	go run ./cmd/volley -addr :9000 -loops 2 -max-message 1048576
@@ -83,6 +83,7 @@ func newServer(o options) *engine.Server {
 	} else {
 		srv.HandleFunc("/echo", echo)
 	}
+	srv.HandleFunc("/chat", new(room).serve)
 	srv.HandleFunc("/", page)
 	return srv
 }
@@ -108,7 +109,7 @@ func run(o options) error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API)\n", srv.Addr(), srv.Addr(), o.api)
+	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API; chat at ws://%s/chat)\n", srv.Addr(), srv.Addr(), o.api, srv.Addr())
 	<-sig
 	fmt.Println("volley: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
