@@ -178,6 +178,11 @@ func (s *Server) Start() error {
 // Addr returns the address the server listens on, once started.
 func (s *Server) Addr() net.Addr { return s.addr }
 
+// Config returns the server's configuration with every default filled in:
+// the limits it enforces (MaxBufferedBytes as derived from the machine's
+// memory, for instance).
+func (s *Server) Config() Config { return s.cfg }
+
 // boot records the listening address and reports the server started.
 func (s *Server) boot(eng gnet.Engine) error {
 	s.eng = eng

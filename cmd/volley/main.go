@@ -51,10 +51,11 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&cfg.EventLoops, "loops", 0, "event loops (0: one per CPU)")
 	fs.Int64Var(&cfg.MaxMessageSize, "max-message", engine.DefaultMaxMessageSize, "largest message accepted, bytes (close 1009 above)")
 	fs.IntVar(&cfg.MaxHandshakeBytes, "max-handshake", engine.DefaultMaxHandshakeBytes, "largest HTTP request head, bytes (431 above)")
-	fs.IntVar(&cfg.MaxUnreadBytes, "max-unread", engine.DefaultMaxUnreadBytes, "received bytes queued per WebSocket before close 1008")
-	fs.IntVar(&cfg.MaxUnsentBytes, "max-unsent", engine.DefaultMaxUnsentBytes, "unsent bytes per connection before Send blocks")
+	fs.IntVar(&cfg.MaxUnreadBytes, "max-unread", engine.DefaultMaxUnreadBytes, "received bytes held per WebSocket (queued for Receive, or unparsed while stalled) before it fails")
+	fs.IntVar(&cfg.MaxUnsentBytes, "max-unsent", engine.DefaultMaxUnsentBytes, "unsent bytes per connection before Send blocks and input is no longer parsed")
+	fs.Int64Var(&cfg.MaxBufferedBytes, "max-buffered", 0, "the server's memory budget: bytes all connections may hold together (0: a quarter of the memory available; negative: no budget)")
 	fs.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", engine.DefaultHandshakeTimeout, "time allowed for a whole HTTP request")
-	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", engine.DefaultWriteTimeout, "how long Send waits for a peer that does not read")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", engine.DefaultWriteTimeout, "how long a peer may leave max-unsent bytes unread before it is dropped")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", engine.DefaultIdleTimeout, "close WebSockets silent this long (ping at half); negative disables")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", engine.DefaultCloseTimeout, "closing handshake timeout")
 	fs.BoolVar(&cfg.Upgrade.Compression.Enabled, "deflate", true, "accept permessage-deflate (RFC 7692) when the client offers it")
@@ -110,6 +111,9 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API; chat at ws://%s/chat)\n", srv.Addr(), srv.Addr(), o.api, srv.Addr())
+	if b := srv.Config().MaxBufferedBytes; b > 0 {
+		fmt.Printf("volley: memory budget %d MiB (-max-buffered)\n", b>>20)
+	}
 	<-sig
 	fmt.Println("volley: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
