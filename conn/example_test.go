@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wsclient"
 	"github.com/volley-ws/volley/upgrade"
 )
 
 // serve runs handler for /ws on a fresh server and returns a connected
-// gorilla/websocket client and a function that stops both.
-func serve(handler func(ws conn.WebSocket)) (*websocket.Conn, func()) {
+// client (the project's small test client; any WebSocket client will do)
+// and a function that stops both.
+func serve(handler func(ws conn.WebSocket)) (*wsclient.Conn, func()) {
 	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
 	srv.HandleFunc("/ws", func(ctx *upgrade.Context) {
 		if up := ctx.Upgrader(); up != nil {
@@ -25,11 +25,11 @@ func serve(handler func(ws conn.WebSocket)) (*websocket.Conn, func()) {
 	if err := srv.Start(); err != nil {
 		panic(err)
 	}
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/ws", nil)
+	c, _, err := wsclient.Dial(context.Background(), "ws://"+srv.Addr().String()+"/ws", nil)
 	if err != nil {
 		panic(err)
 	}
-	return c, func() { c.Close(); srv.Shutdown(context.Background()) }
+	return c, func() { c.CloseNow(); srv.Shutdown(context.Background()) }
 }
 
 // ReceiveFrame hands a message over in parts that fit the caller's buffer.
@@ -50,7 +50,7 @@ func ExampleWebSocket_ReceiveFrame() {
 		}
 	})
 	defer stop()
-	c.WriteMessage(websocket.TextMessage, []byte("hello volley"))
+	c.Send(wsclient.Text, []byte("hello volley"))
 	<-done
 	// Output:
 	// text "hell" end=false
@@ -67,7 +67,7 @@ func ExampleWebSocket_SendFrame() {
 		ws.Receive() // wait for the client's close
 	})
 	defer stop()
-	_, msg, _ := c.ReadMessage()
+	_, msg, _ := c.Receive(context.Background())
 	fmt.Println(string(msg))
 	// Output: fragmented
 }
@@ -84,7 +84,7 @@ func ExampleWebSocket_SendClose() {
 		fmt.Println(ws.State())
 	})
 	defer stop()
-	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "done"))
+	c.SendClose(4000, "done")
 	<-done
 	// Output:
 	// close StatusCode(4000) done CloseReceived

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/gorilla/websocket"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wsclient"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -471,21 +471,21 @@ func TestAPIMisuse(t *testing.T) {
 		expect("Send after SendClose", w.SendText("x"), conn.ErrClosed)
 		expect("SendFrame after SendClose", w.SendFrame([]byte("x"), conn.Text, true), conn.ErrClosed)
 	})
-	c := icGorilla(t, s.url(apiPath))
-	if err := c.WriteMessage(websocket.BinaryMessage, make([]byte, 100)); err != nil {
+	c := icDial(t, s.url(apiPath))
+	if err := c.Send(wsclient.Binary, make([]byte, 100)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WriteMessage(websocket.TextMessage, []byte("next")); err != nil {
+	if err := c.Send(wsclient.Text, []byte("next")); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"part1 part2", "done"} {
-		typ, p, err := c.ReadMessage()
-		if err != nil || typ != websocket.TextMessage || string(p) != want {
-			t.Fatalf("client got %d %q %v, want text %q", typ, p, err, want)
+		typ, p, err := icReceive(t, c)
+		if err != nil || typ != wsclient.Text || string(p) != want {
+			t.Fatalf("client got %v %q %v, want text %q", typ, p, err, want)
 		}
 	}
-	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
-	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 1000) {
+	c.SendClose(1000, "")
+	if _, _, err := icReceive(t, c); !icIsClose(err, 1000) {
 		t.Fatalf("after the close: %v, want the server's close 1000", err)
 	}
 	apiDone(t, done, "the handler")
@@ -568,7 +568,8 @@ func TestAPIReceiveFrame(t *testing.T) {
 
 // TestAPISendFrameText: a text message sent in three fragments that split
 // multi-byte characters arrives as three frames (text, continuation,
-// continuation+FIN) and, at a gorilla client, as one message.
+// continuation+FIN) and, at a message-level client (internal/wsclient), as
+// one message.
 func TestAPISendFrameText(t *testing.T) {
 	text := []byte("héllo €uro 😀!")
 	i := bytes.Index(text, []byte("€")) + 1 // inside €
@@ -600,12 +601,12 @@ func TestAPISendFrameText(t *testing.T) {
 	r.readClose(t)
 	r.writeClose(t, conn.StatusNormalClosure, "")
 
-	c := icGorilla(t, s.url(apiPath))
-	typ, got, err := c.ReadMessage()
-	if err != nil || typ != websocket.TextMessage || !bytes.Equal(got, text) {
-		t.Fatalf("gorilla got %d %q %v, want text %q", typ, got, err, text)
+	c := icDial(t, s.url(apiPath))
+	typ, got, err := icReceive(t, c)
+	if err != nil || typ != wsclient.Text || !bytes.Equal(got, text) {
+		t.Fatalf("the client got %v %q %v, want text %q", typ, got, err, text)
 	}
-	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 1000) {
+	if _, _, err := icReceive(t, c); !icIsClose(err, 1000) {
 		t.Fatalf("after the message: %v, want close 1000", err)
 	}
 }
@@ -640,10 +641,10 @@ func TestAPIConcurrentSend(t *testing.T) {
 		wg.Wait()
 		w.Close(conn.StatusNormalClosure, "")
 	})
-	c := icGorilla(t, s.url(apiPath))
+	c := icDial(t, s.url(apiPath))
 	next := make([]int, senders)
 	for range senders * perSender {
-		_, p, err := c.ReadMessage()
+		_, p, err := icReceive(t, c)
 		if err != nil {
 			t.Fatalf("read: %v (received so far per sender: %v)", err, next)
 		}
@@ -659,7 +660,7 @@ func TestAPIConcurrentSend(t *testing.T) {
 		}
 		next[g]++
 	}
-	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 1000) {
+	if _, _, err := icReceive(t, c); !icIsClose(err, 1000) {
 		t.Fatalf("after all messages: %v, want close 1000", err)
 	}
 	apiDone(t, done, "the handler")
@@ -824,17 +825,17 @@ func TestAPIUnreadLimit(t *testing.T) {
 			}
 		})
 	defer close(release)
-	c := icGorilla(t, s.url(apiPath))
+	c := icDial(t, s.url(apiPath))
 	msg := make([]byte, 1000)
 	for range 200 {
-		if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+		if err := c.Send(wsclient.Binary, msg); err != nil {
 			break // the server may be gone already
 		}
 	}
-	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, int(conn.StatusPolicyViolation)) {
+	if _, _, err := icReceive(t, c); !icIsClose(err, int(conn.StatusPolicyViolation)) {
 		t.Fatalf("client got %v, want close 1008", err)
 	}
-	c.Close()
+	c.CloseNow()
 	apiDone(t, done, "the handler")
 }
 
@@ -924,16 +925,15 @@ func TestAPIIdleTimeout(t *testing.T) {
 
 	t.Run("answering", func(t *testing.T) {
 		apiRetryTiming(t, func() error {
-			c := icGorilla(t, s.url(apiPath))
-			defer c.Close()
 			pings := make(chan struct{}, 16)
-			c.SetPingHandler(func(data string) error {
-				pings <- struct{}{}
-				return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+			// The client answers every ping with a pong (in Receive).
+			c, _ := icDialWith(t, s.url(apiPath), &wsclient.Options{
+				OnPing: func([]byte) { pings <- struct{}{} },
 			})
+			defer c.CloseNow()
 			msgs := make(chan error, 1)
 			go func() {
-				_, _, err := c.ReadMessage()
+				_, _, err := icReceive(t, c)
 				msgs <- err
 			}()
 			select {
@@ -944,7 +944,7 @@ func TestAPIIdleTimeout(t *testing.T) {
 			if len(pings) < 2 {
 				return fmt.Errorf("%d pings in 1.5s, want at least 2", len(pings))
 			}
-			if err := c.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+			if err := c.Send(wsclient.Text, []byte("still here")); err != nil {
 				t.Fatalf("write after 1.5s: %v", err)
 			}
 			if err := icRecv(t, msgs, icTimeout, "the echo"); err != nil {
@@ -1023,16 +1023,16 @@ func TestAPIHandlerPanic(t *testing.T) {
 		serving(t)
 	})
 	t.Run("after upgrade", func(t *testing.T) {
-		c := icGorilla(t, s.url("/panic-after"))
-		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, int(conn.StatusInternalError)) {
+		c := icDial(t, s.url("/panic-after"))
+		if _, _, err := icReceive(t, c); !icIsClose(err, int(conn.StatusInternalError)) {
 			t.Fatalf("client got %v, want close 1011", err)
 		}
 		serving(t)
 	})
 	t.Run("event callback", func(t *testing.T) {
-		c := icGorilla(t, s.url("/panic-events"))
-		c.WriteMessage(websocket.TextMessage, []byte("boom please"))
-		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, int(conn.StatusInternalError)) {
+		c := icDial(t, s.url("/panic-events"))
+		c.Send(wsclient.Text, []byte("boom please"))
+		if _, _, err := icReceive(t, c); !icIsClose(err, int(conn.StatusInternalError)) {
 			t.Fatalf("client got %v, want close 1011", err)
 		}
 		serving(t)
@@ -1079,13 +1079,13 @@ func TestAPIShutdown(t *testing.T) {
 
 	ends := make(chan error, 2)
 	for _, path := range []string{icEchoPath, icEventsPath} {
-		c := icGorilla(t, "ws://"+addr+path)
+		c := icDial(t, "ws://"+addr+path)
 		go func() {
 			var err error
 			for err == nil {
-				_, _, err = c.ReadMessage() // answers the close
+				_, _, err = icReceive(t, c) // answers the close
 			}
-			c.Close()
+			c.CloseNow()
 			ends <- err
 		}()
 	}
@@ -1099,7 +1099,7 @@ func TestAPIShutdown(t *testing.T) {
 	}
 	t.Logf("Shutdown took %v", time.Since(start))
 	for range 2 {
-		if err := icRecv(t, ends, icTimeout, "the clients"); !websocket.IsCloseError(err, int(conn.StatusGoingAway)) {
+		if err := icRecv(t, ends, icTimeout, "the clients"); !icIsClose(err, int(conn.StatusGoingAway)) {
 			t.Errorf("client got %v, want close 1001", err)
 		}
 	}

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/gorilla/websocket"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wsclient"
 	"github.com/volley-ws/volley/internal/wstest"
 	"github.com/volley-ws/volley/upgrade"
 )
@@ -86,24 +86,24 @@ func apiServeEvents(t *testing.T, cfg engine.Config, h engine.EventHandler) *icS
 func TestAPIEventOrder(t *testing.T) {
 	h := apiNewEventRec()
 	s := apiServeEvents(t, engine.Config{}, h)
-	c := icGorilla(t, s.url(icEventsPath))
+	c := icDial(t, s.url(icEventsPath))
 	icRecv(t, h.opened, icTimeout, "OnOpen")
-	if got := h.remote; got != c.LocalAddr().String() {
-		t.Errorf("RemoteAddr %s, want the client's %s", got, c.LocalAddr())
+	if got, local := h.remote, c.NetConn().LocalAddr(); got != local.String() {
+		t.Errorf("RemoteAddr %s, want the client's %s", got, local)
 	}
-	c.WriteMessage(websocket.TextMessage, []byte("one"))
-	c.WriteMessage(websocket.BinaryMessage, []byte("two"))
-	c.WriteMessage(websocket.TextMessage, nil)
+	c.Send(wsclient.Text, []byte("one"))
+	c.Send(wsclient.Binary, []byte("two"))
+	c.Send(wsclient.Text, nil)
 	for _, want := range []string{"one", "two", ""} {
-		if _, p, err := c.ReadMessage(); err != nil || string(p) != want {
+		if _, p, err := icReceive(t, c); err != nil || string(p) != want {
 			t.Fatalf("echo: %q %v, want %q", p, err, want)
 		}
 	}
-	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4005, "client leaves"))
-	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 4005) {
+	c.SendClose(4005, "client leaves")
+	if _, _, err := icReceive(t, c); !icIsClose(err, 4005) {
 		t.Fatalf("after the close: %v, want the echo of 4005", err)
 	}
-	c.Close()
+	c.CloseNow()
 	err := icRecv(t, h.closed, icTimeout, "OnClose")
 	var ce *conn.CloseError
 	if !errors.As(err, &ce) || ce.Code != 4005 || ce.Reason != "client leaves" {
@@ -176,7 +176,7 @@ func TestAPIEventSend(t *testing.T) {
 		c.Send(conn.Binary, p)
 	}
 	s := apiServeEvents(t, engine.Config{}, h)
-	c := icGorilla(t, s.url(icEventsPath))
+	c := icDial(t, s.url(icEventsPath))
 	ec := icRecv(t, h.opened, icTimeout, "OnOpen")
 
 	for name, err := range map[string]error{
@@ -203,15 +203,15 @@ func TestAPIEventSend(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	c.WriteMessage(websocket.TextMessage, []byte("hi"))
+	c.Send(wsclient.Text, []byte("hi"))
 
 	got := map[string]int{}
 	for range 6 {
-		typ, p, err := c.ReadMessage()
+		typ, p, err := icReceive(t, c)
 		if err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		got[fmt.Sprintf("%d %s", typ, p)]++
+		got[fmt.Sprintf("%d %s", int(typ), p)]++ // 1 text, 2 binary: the opcodes
 	}
 	want := map[string]int{
 		"1 outside 0": 1, "1 outside 1": 1, "1 outside 2": 1, "1 outside 3": 1,
@@ -220,9 +220,9 @@ func TestAPIEventSend(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("client got %v, want %v", got, want)
 	}
-	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
-	c.ReadMessage()
-	c.Close()
+	c.SendClose(1000, "")
+	icReceive(t, c)
+	c.CloseNow()
 	icRecv(t, h.closed, icTimeout, "OnClose")
 }
 
@@ -239,17 +239,17 @@ func TestAPIEventServerClose(t *testing.T) {
 		sendAfter <- c.SendText("too late")
 	}
 	s := apiServeEvents(t, engine.Config{}, h)
-	c := icGorilla(t, s.url(icEventsPath))
-	c.WriteMessage(websocket.TextMessage, []byte("close please"))
-	_, _, err := c.ReadMessage()
-	var ce *websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != 4010 || ce.Text != "as requested" {
+	c := icDial(t, s.url(icEventsPath))
+	c.Send(wsclient.Text, []byte("close please"))
+	_, _, err := icReceive(t, c)
+	var ce *wsclient.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4010 || ce.Reason != "as requested" {
 		t.Fatalf("client got %v, want close 4010 \"as requested\"", err)
 	}
 	if err := icRecv(t, sendAfter, icTimeout, "Send after Close"); !errors.Is(err, conn.ErrClosed) {
 		t.Errorf("Send after Close: %v, want ErrClosed", err)
 	}
-	c.Close()
+	c.CloseNow()
 	end := icRecv(t, h.closed, icTimeout, "OnClose")
 	var cerr *conn.CloseError
 	if !errors.As(end, &cerr) || cerr.Code != 4010 {
@@ -351,21 +351,15 @@ func TestAPIEventRequestKept(t *testing.T) {
 	var got []kept
 	protos := []string{"two", ""}
 	for i, tok := range []string{"first-token", "second-token-longer"} {
-		hdr := http.Header{"X-Token": {tok}}
-		d := websocket.Dialer{HandshakeTimeout: icTimeout}
+		o := &wsclient.Options{Header: http.Header{"X-Token": {tok}}}
 		if protos[i] != "" {
-			d.Subprotocols = []string{"three", protos[i]}
+			o.Subprotocols = []string{"three", protos[i]}
 		}
-		c, resp, err := d.Dial(s.url(icEventsPath)+fmt.Sprintf("?n=%d", i), hdr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		defer c.Close()
+		c, _ := icDialWith(t, s.url(icEventsPath)+fmt.Sprintf("?n=%d", i), o)
 		got = append(got, icRecv(t, opened, icTimeout, "OnOpen"))
 		msg := bytes.Repeat([]byte{'z'}, 300) // overwrites the bytes the handshake was read into
-		c.WriteMessage(websocket.BinaryMessage, msg)
-		if _, p, err := c.ReadMessage(); err != nil || !bytes.Equal(p, msg) {
+		c.Send(wsclient.Binary, msg)
+		if _, p, err := icReceive(t, c); err != nil || !bytes.Equal(p, msg) {
 			t.Fatalf("echo: %v", err)
 		}
 		if !icRecv(t, later, icTimeout, "OnMessage") {
@@ -449,16 +443,11 @@ func TestAPIEventSubprotocolLimit(t *testing.T) {
 	h := &apiEventFuncs{open: func(c *engine.Conn) { got <- c.Subprotocol() }}
 	s := apiServeEvents(t, engine.Config{Upgrade: upgrade.Options{Subprotocols: names}}, h)
 	for _, offer := range []string{last, names[0]} {
-		d := websocket.Dialer{HandshakeTimeout: icTimeout, Subprotocols: []string{"none", offer}}
-		c, resp, err := d.Dial(s.url(icEventsPath), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		c, _ := icDialWith(t, s.url(icEventsPath), &wsclient.Options{Subprotocols: []string{"none", offer}})
 		if p := icRecv(t, got, icTimeout, "OnOpen"); p != offer || c.Subprotocol() != offer {
 			t.Errorf("offered %q: server's Conn.Subprotocol %q, client's %q", offer, p, c.Subprotocol())
 		}
-		c.Close()
+		c.CloseNow()
 	}
 }
 

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wsclient"
 	"github.com/volley-ws/volley/upgrade"
 )
 
-// The echo service of the README, with a gorilla/websocket client talking
-// to it.
+// The echo service of the README, with a client talking to it (the
+// project's small test client; any WebSocket client will do).
 func ExampleServer_HandleFunc() {
 	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
 	srv.HandleFunc("/echo", func(ctx *upgrade.Context) {
@@ -46,14 +45,14 @@ func ExampleServer_HandleFunc() {
 	}
 	defer srv.Shutdown(context.Background())
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	c, _, err := wsclient.Dial(context.Background(), "ws://"+srv.Addr().String()+"/echo", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer c.Close()
-	c.WriteMessage(websocket.TextMessage, []byte("hello"))
-	_, reply, _ := c.ReadMessage()
+	defer c.CloseNow()
+	c.Send(wsclient.Text, []byte("hello"))
+	_, reply, _ := c.Receive(context.Background())
 	fmt.Println(string(reply))
 	// Output: Echo: hello
 }
@@ -76,15 +75,15 @@ func ExampleServer_HandleEvents() {
 	}
 	defer srv.Shutdown(context.Background())
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	c, _, err := wsclient.Dial(context.Background(), "ws://"+srv.Addr().String()+"/echo", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer c.Close()
-	c.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
-	typ, reply, _ := c.ReadMessage()
-	fmt.Println(typ == websocket.BinaryMessage, reply)
+	defer c.CloseNow()
+	c.Send(wsclient.Binary, []byte{1, 2, 3})
+	typ, reply, _ := c.Receive(context.Background())
+	fmt.Println(typ == wsclient.Binary, reply)
 	// Output: true [1 2 3]
 }
 
@@ -107,15 +106,15 @@ func ExampleConn_SendNoCopy() {
 	}
 	defer srv.Shutdown(context.Background())
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/echo", nil)
+	c, _, err := wsclient.Dial(context.Background(), "ws://"+srv.Addr().String()+"/echo", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer c.Close()
+	defer c.CloseNow()
 	msg := bytes.Repeat([]byte("volley "), 10_000)
-	c.WriteMessage(websocket.BinaryMessage, msg)
-	_, reply, _ := c.ReadMessage()
+	c.Send(wsclient.Binary, msg)
+	_, reply, _ := c.Receive(context.Background())
 	fmt.Println(len(reply), bytes.Equal(reply, msg))
 	// Output: 70000 true
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -10,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/wsclient"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -304,25 +304,21 @@ func TestAPIHTTPSubprotocols(t *testing.T) {
 	for _, path := range []string{icEchoPath, icEventsPath} {
 		for _, tc := range cases {
 			t.Run(path[1:]+"/"+strings.Join(tc.offered, ","), func(t *testing.T) {
-				d := websocket.Dialer{HandshakeTimeout: icTimeout, Subprotocols: tc.offered}
-				c, resp, err := d.Dial(s.url(path), nil)
-				if err != nil {
-					t.Fatalf("dial: %v", err)
-				}
-				defer c.Close()
+				c, resp := icDialWith(t, s.url(path), &wsclient.Options{Subprotocols: tc.offered})
 				if got := c.Subprotocol(); got != tc.want {
 					t.Fatalf("subprotocol %q, want %q", got, tc.want)
 				}
 				if _, present := resp.Header[http.CanonicalHeaderKey("Sec-WebSocket-Protocol")]; present != (tc.want != "") {
 					t.Fatalf("Sec-WebSocket-Protocol present=%v (%q), want present=%v", present, resp.Header.Get("Sec-WebSocket-Protocol"), tc.want != "")
 				}
-				c.SetReadDeadline(time.Now().Add(icTimeout))
-				c.WriteMessage(websocket.TextMessage, []byte("hi"))
-				if _, p, err := c.ReadMessage(); err != nil || string(p) != "hi" {
+				ctx, cancel := context.WithTimeout(t.Context(), icTimeout)
+				defer cancel()
+				c.Send(wsclient.Text, []byte("hi"))
+				if _, p, err := c.Receive(ctx); err != nil || string(p) != "hi" {
 					t.Fatalf("echo: %q %v", p, err)
 				}
-				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
-				c.ReadMessage()
+				c.SendClose(1000, "")
+				c.Receive(ctx)
 			})
 		}
 	}

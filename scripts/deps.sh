@@ -2,7 +2,7 @@
 # Installs what the test suite needs beyond Go, when it is missing: gcc (the
 # race detector), Debian's chromium and nginx and Node.js with npm (the
 # real-client tests), then the Node packages of every package-lock.json in
-# the repository (cmd/volley/testdata/node: the ws package) from the npm
+# the repository (interop/testdata/node: the ws package) from the npm
 # registry (npm ci, from the committed lock file). Idempotent and quick when
 # everything is there. apt-get needs root or sudo.
 #

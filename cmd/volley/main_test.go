@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/volley-ws/volley/internal/leakcheck"
+	"github.com/volley-ws/volley/internal/wsclient"
 )
+
+// TestMain fails the run when the tests leave goroutines behind (a server
+// not shut down, a client or a process watcher; see internal/leakcheck).
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags(nil)
@@ -53,27 +59,29 @@ func TestServer(t *testing.T) {
 				t.Fatalf("page: %d %q", resp.StatusCode, body[:min(len(body), 80)])
 			}
 
-			c, _, err := websocket.DefaultDialer.Dial("ws://"+base+"/echo", nil)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			c, _, err := wsclient.Dial(ctx, "ws://"+base+"/echo", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close()
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			defer c.CloseNow()
 			for _, m := range []struct {
-				typ  int
+				typ  wsclient.MessageType
 				data []byte
-			}{{websocket.TextMessage, []byte("héllo")}, {websocket.BinaryMessage, []byte{0, 1, 2, 255}}, {websocket.TextMessage, nil}} {
-				if err := c.WriteMessage(m.typ, m.data); err != nil {
+			}{{wsclient.Text, []byte("héllo")}, {wsclient.Binary, []byte{0, 1, 2, 255}}, {wsclient.Text, nil}} {
+				if err := c.Send(m.typ, m.data); err != nil {
 					t.Fatal(err)
 				}
-				typ, got, err := c.ReadMessage()
+				typ, got, err := c.Receive(ctx)
 				if err != nil || typ != m.typ || !bytes.Equal(got, m.data) {
-					t.Fatalf("echo of %q: %d %q %v", m.data, typ, got, err)
+					t.Fatalf("echo of %q: %v %q %v", m.data, typ, got, err)
 				}
 			}
-			c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "done"))
-			_, _, err = c.ReadMessage()
-			if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 4000 {
+			c.SendClose(4000, "done")
+			_, _, err = c.Receive(ctx)
+			var ce *wsclient.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4000 {
 				t.Fatalf("close answer: %v", err)
 			}
 		})

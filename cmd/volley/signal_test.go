@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/volley-ws/volley/internal/wsclient"
 )
 
 // TestSignalShutdown builds the binary, connects a client, sends SIGTERM,
@@ -51,23 +53,25 @@ func TestSignalShutdown(t *testing.T) {
 		exited <- cmd.Wait()
 	}()
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+m[1]+"/echo", nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c, _, err := wsclient.Dial(ctx, "ws://"+m[1]+"/echo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if err := c.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+	defer c.CloseNow()
+	if err := c.Send(wsclient.Text, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	if _, p, err := c.ReadMessage(); err != nil || string(p) != "hi" {
+	if _, p, err := c.Receive(ctx); err != nil || string(p) != "hi" {
 		t.Fatalf("echo: %q %v", p, err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = c.ReadMessage() // gorilla answers the close frame itself
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
+	_, _, err = c.Receive(ctx) // the client answers the close frame itself
+	var ce *wsclient.CloseError
+	if !errors.As(err, &ce) || ce.Code != 1001 {
 		t.Fatalf("after SIGTERM: %v, want close 1001", err)
 	}
 	select {

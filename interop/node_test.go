@@ -1,4 +1,4 @@
-package main
+package interop
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func TestNodeWS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws", "package.json")); err != nil {
-		msg := "the ws package is not installed in cmd/volley/testdata/node/node_modules: run `make deps` (npm ci there)"
+		msg := "the ws package is not installed in interop/testdata/node/node_modules: run `make deps` (npm ci there)"
 		if testing.Short() {
 			t.Skip(msg)
 		}

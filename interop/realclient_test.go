@@ -1,9 +1,9 @@
-package main
+package interop
 
 // Shared helpers of the real-client tests (browser_test.go, node_test.go,
 // nginx_test.go): an echo server that records what each connection sent and
-// how it ended, the check for the external programs the tests drive, and a
-// goroutine-leak check for the whole package.
+// how it ended, with cmd/volley's demo page, and the check for the external
+// programs the tests drive.
 
 import (
 	"context"
@@ -11,19 +11,15 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
-	"github.com/volley-ws/volley/internal/leakcheck"
 	"github.com/volley-ws/volley/upgrade"
 )
-
-// TestMain fails the run when the tests leave goroutines behind (a server
-// not shut down, a client or a process watcher; see internal/leakcheck).
-func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // requireProgram returns path if it is an executable file. Otherwise the
 // test fails (these tests are part of the suite: a machine without the
@@ -73,9 +69,10 @@ func (r connRecord) String() string {
 // event API answers with the code only), and reports every connection's
 // connRecord when it ends.
 type echoServer struct {
-	srv     *engine.Server
-	api     string // "blocking" or "event"
-	records chan connRecord
+	srv       *engine.Server
+	api       string // "blocking" or "event"
+	records   chan connRecord
+	pageTitle string // the demo page's <title>
 }
 
 // serverOptions choose the server a real-client test runs against.
@@ -93,6 +90,38 @@ func (o serverOptions) String() string {
 		s += "-takeover"
 	}
 	return s
+}
+
+// demoPagePath is cmd/volley's demo page, in the volley checkout that
+// go.mod's replace directive points at (the parent directory).
+var demoPagePath = filepath.Join("..", "cmd", "volley", "page.html")
+
+// demoPage returns a handler that serves cmd/volley's demo page as the
+// binary does (its page handler: GET and HEAD, no caching), and the page's
+// title. The page's echo WebSocket goes to /echo on the same host; its
+// chat box's WebSocket (/chat, cmd/volley's chat room, which is not served
+// here) gets a 404 and stays closed.
+func demoPage(t *testing.T) (h upgrade.HandlerFunc, title string) {
+	t.Helper()
+	html, err := os.ReadFile(demoPagePath)
+	if err != nil {
+		t.Fatalf("the demo page: %v", err)
+	}
+	_, rest, ok := strings.Cut(string(html), "<title>")
+	title, _, ok2 := strings.Cut(rest, "</title>")
+	if !ok || !ok2 {
+		t.Fatalf("the demo page %s has no <title>", demoPagePath)
+	}
+	return func(ctx *upgrade.Context) {
+		if ctx.Method() != http.MethodGet && ctx.Method() != http.MethodHead {
+			ctx.SetStatusCode(http.StatusMethodNotAllowed)
+			ctx.SetHeader("Allow", "GET, HEAD")
+			return
+		}
+		ctx.SetHeader("Content-Type", "text/html; charset=utf-8")
+		ctx.SetHeader("Cache-Control", "no-store")
+		ctx.Write(html)
+	}, title
 }
 
 // startEchoServer starts a server on 127.0.0.1:0 with the demo page on /
@@ -113,7 +142,9 @@ func startEchoServer(t *testing.T, o serverOptions) *echoServer {
 	default:
 		t.Fatalf("unknown api %q", o.api)
 	}
-	s.srv.HandleFunc("/", page)
+	var pageHandler upgrade.HandlerFunc
+	pageHandler, s.pageTitle = demoPage(t)
+	s.srv.HandleFunc("/", pageHandler)
 	if err := s.srv.Start(); err != nil {
 		t.Fatal(err)
 	}

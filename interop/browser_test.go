@@ -1,4 +1,4 @@
-package main
+package interop
 
 import (
 	"context"
@@ -135,7 +135,7 @@ type browserCloseResult struct {
 }
 
 // TestBrowser drives headless Debian chromium against the server: it loads
-// the demo page (the real page handler on /), whose WebSocket goes to a
+// cmd/volley's demo page (page.html, served on /), whose WebSocket goes to a
 // recording echo on /echo, checks permessage-deflate was negotiated, sends
 // text and binary messages of 0 B to 200 KB from the page and checks every
 // echo, then closes with 4000 and a reason, which the server must receive
@@ -195,7 +195,7 @@ func runBrowserPage(t *testing.T, browser context.Context, srv *echoServer) {
 	if err != nil {
 		t.Fatalf("exchange script: %v", err)
 	}
-	if res.Title != "volley echo" || res.URL != "ws://"+srv.addr()+"/echo" {
+	if res.Title != srv.pageTitle || res.URL != "ws://"+srv.addr()+"/echo" {
 		t.Errorf("page %q with WebSocket to %q: not the demo page's", res.Title, res.URL)
 	}
 	if !hasDeflate(res.Extensions) {

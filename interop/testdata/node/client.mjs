@@ -1,4 +1,4 @@
-// A WebSocket client on Node's `ws` package, run by cmd/volley/node_test.go
+// A WebSocket client on Node's `ws` package, run by interop/node_test.go
 // against an in-process echo server:
 //
 //	node client.mjs ws://127.0.0.1:PORT/echo MODE
