@@ -10,67 +10,63 @@ import "github.com/volley-ws/volley/conn"
 var (
 	// ErrReservedOpcode reports a frame with an opcode that RFC 6455
 	// reserves (0x3-0x7, 0xB-0xF).
-	ErrReservedOpcode = violation(conn.StatusProtocolError, "reserved opcode")
+	ErrReservedOpcode = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "reserved opcode"}
 
 	// ErrReservedBits reports a frame with an RSV bit set that no
 	// negotiated extension defines.
-	ErrReservedBits = violation(conn.StatusProtocolError, "reserved bits set")
+	ErrReservedBits = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "reserved bits set"}
 
 	// ErrRsv1NotFirst reports RSV1, negotiated for a per-message extension
 	// such as permessage-deflate, set on a control frame or a continuation
 	// frame (RFC 7692 section 6.1).
-	ErrRsv1NotFirst = violation(conn.StatusProtocolError, "RSV1 set on a control or continuation frame")
+	ErrRsv1NotFirst = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "RSV1 set on a control or continuation frame"}
 
 	// ErrUnmasked reports a client frame that is not masked (RFC 6455
 	// section 5.1).
-	ErrUnmasked = violation(conn.StatusProtocolError, "client frame not masked")
+	ErrUnmasked = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "client frame not masked"}
 
 	// ErrMasked reports a server frame that is masked (RFC 6455 section
 	// 5.1: a client must fail the connection).
-	ErrMasked = violation(conn.StatusProtocolError, "server frame masked")
+	ErrMasked = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "server frame masked"}
 
 	// ErrControlFragmented reports a control frame without FIN set.
-	ErrControlFragmented = violation(conn.StatusProtocolError, "fragmented control frame")
+	ErrControlFragmented = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "fragmented control frame"}
 
 	// ErrControlTooLong reports a control frame with more than 125 bytes
 	// of payload.
-	ErrControlTooLong = violation(conn.StatusProtocolError, "control frame payload longer than 125 bytes")
+	ErrControlTooLong = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "control frame payload longer than 125 bytes"}
 
 	// ErrUnexpectedContinuation reports a continuation frame while no
 	// fragmented message is in progress.
-	ErrUnexpectedContinuation = violation(conn.StatusProtocolError, "continuation frame outside a fragmented message")
+	ErrUnexpectedContinuation = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "continuation frame outside a fragmented message"}
 
 	// ErrExpectedContinuation reports a text or binary frame while a
 	// fragmented message is in progress.
-	ErrExpectedContinuation = violation(conn.StatusProtocolError, "new data frame inside a fragmented message")
+	ErrExpectedContinuation = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "new data frame inside a fragmented message"}
 
 	// ErrNonMinimalLength reports a payload length not encoded in the
 	// minimal number of bytes (RFC 6455 section 5.2).
-	ErrNonMinimalLength = violation(conn.StatusProtocolError, "payload length not minimally encoded")
+	ErrNonMinimalLength = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "payload length not minimally encoded"}
 
 	// ErrLengthOverflow reports a 64-bit payload length with the most
 	// significant bit set (RFC 6455 section 5.2).
-	ErrLengthOverflow = violation(conn.StatusProtocolError, "payload length has the most significant bit set")
+	ErrLengthOverflow = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "payload length has the most significant bit set"}
 
 	// ErrInvalidUTF8 reports a text message or a close reason that is not
 	// valid UTF-8. Its close code is 1007 (invalid frame payload data).
-	ErrInvalidUTF8 = violation(conn.StatusInvalidPayloadData, "invalid UTF-8")
+	ErrInvalidUTF8 = &conn.CloseError{Code: conn.StatusInvalidPayloadData, Reason: "invalid UTF-8"}
 
 	// ErrInvalidCloseCode reports a close frame with a status code that
 	// may not appear on the wire (see ValidWireCloseCode).
-	ErrInvalidCloseCode = violation(conn.StatusProtocolError, "invalid close code")
+	ErrInvalidCloseCode = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "invalid close code"}
 
 	// ErrClosePayloadLength reports a close frame payload of one byte, too
 	// short for a status code.
-	ErrClosePayloadLength = violation(conn.StatusProtocolError, "close payload of one byte")
+	ErrClosePayloadLength = &conn.CloseError{Code: conn.StatusProtocolError, Reason: "close payload of one byte"}
 
 	// ErrMessageTooBig reports a message larger than the limit the
 	// endpoint configured. Its close code is 1009 (message too big). The
 	// package never returns it itself, since RFC 6455 sets no limit; it is
 	// provided for callers that enforce one (Inflater.Inflate does).
-	ErrMessageTooBig = violation(conn.StatusMessageTooBig, "message too big")
+	ErrMessageTooBig = &conn.CloseError{Code: conn.StatusMessageTooBig, Reason: "message too big"}
 )
-
-func violation(code conn.StatusCode, reason string) *conn.CloseError {
-	return &conn.CloseError{Code: code, Reason: reason}
-}

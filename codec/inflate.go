@@ -11,7 +11,7 @@ import (
 // ErrBadDeflate reports a compressed message whose data is not valid
 // DEFLATE (RFC 7692 section 7.2.2). Its close code is 1007 (invalid frame
 // payload data).
-var ErrBadDeflate = violation(conn.StatusInvalidPayloadData, "invalid compressed data")
+var ErrBadDeflate = &conn.CloseError{Code: conn.StatusInvalidPayloadData, Reason: "invalid compressed data"}
 
 // inflateTail is appended to every compressed message before inflating
 // it: the empty stored block the sender removed (RFC 7692 section 7.2.2),
