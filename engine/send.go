@@ -37,24 +37,40 @@ func (c *connection) send(t conn.MessageType, first, fin bool, payload []byte, h
 
 // sendCompressed is send on a permessage-deflate connection. Senders take
 // turns under z.mu, so compressed bytes reach the outbox in the order they
-// were compressed.
+// were compressed; a sender that waits for room does so before it takes
+// its turn, so that one that must not wait (TrySend, the event API) is not
+// held up behind it.
 func (c *connection) sendCompressed(z *compression, t conn.MessageType, first, fin bool, payload []byte, how sendHow) error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.closed {
-		return conn.ErrClosed
+	for {
+		if how == sendWait {
+			if err := c.room(sendWait); err != nil {
+				return err
+			}
+		}
+		z.mu.Lock()
+		if z.closed {
+			z.mu.Unlock()
+			return conn.ErrClosed
+		}
+		// The room again, now that it is this sender's turn: before
+		// compressing, so nothing is half sent. With context takeover, a
+		// compressed message that is not queued would corrupt the context
+		// for the next ones.
+		if err := c.room(sendNoWait); err != nil {
+			z.mu.Unlock()
+			if how == sendWait && err == conn.ErrSendQueueFull {
+				continue // others filled it meanwhile: wait again
+			}
+			return err
+		}
+		p, rsv, scratch := z.compress(c.srv, first, fin, payload)
+		err := c.queue(opcode(t, first), rsv, fin, p, how, true)
+		if scratch != nil {
+			c.srv.msgs.Put(scratch)
+		}
+		z.mu.Unlock()
+		return err
 	}
-	if err := c.room(how); err != nil {
-		return err // before compressing, so nothing is half sent
-	}
-	p, rsv, scratch := z.compress(c.srv, first, fin, payload)
-	// With context takeover, a compressed message that is not queued would
-	// corrupt the context for the next ones: the room was checked above.
-	err := c.queue(opcode(t, first), rsv, fin, p, how, true)
-	if scratch != nil {
-		c.srv.msgs.Put(scratch)
-	}
-	return err
 }
 
 // room returns nil when a frame may be queued: the unsent bytes are under

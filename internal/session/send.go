@@ -1,6 +1,8 @@
 package session
 
 import (
+	"runtime"
+	"time"
 	"unsafe"
 
 	"github.com/volley-ws/volley/codec"
@@ -11,6 +13,10 @@ import (
 const (
 	corked    = 1 << iota // the receiver is working through a batch
 	unflushed             // a send made while corked waits for the batch's end
+	framing               // a SendFrame message is unfinished: whole messages are refused
+	// sending counts, in the bits from here up, the whole messages being
+	// sent (see sendWhole).
+	sending = 1 << 8
 )
 
 // setCorked records whether the receiver holds received messages it has
@@ -61,12 +67,46 @@ func (s *Session) send(t conn.MessageType, data []byte, wait bool) error {
 	if t == conn.Text && !codec.ValidUTF8(data) {
 		return conn.ErrInvalidUTF8
 	}
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
-	if s.sendType != 0 {
+	if !s.startWhole() {
 		return conn.ErrMessageInProgress
 	}
-	return s.t.Send(t, true, true, data, wait, s.flushNow())
+	err := s.t.Send(t, true, true, data, wait, s.flushNow())
+	s.batching.Add(^uint32(sending - 1)) // the message is queued (or not)
+	return err
+}
+
+// startWhole counts a message of one frame as being sent, unless a
+// SendFrame message is unfinished. Whole messages hold no lock while the
+// transport waits for room, so that a TrySend (a broadcaster's) is never
+// held up behind a Send to a slow peer: they count themselves instead,
+// and a SendFrame message starts only once those being sent are queued
+// (startFraming).
+func (s *Session) startWhole() bool {
+	for {
+		v := s.batching.Load()
+		if v&framing != 0 {
+			return false
+		}
+		if s.batching.CompareAndSwap(v, v+sending) {
+			return true
+		}
+	}
+}
+
+// startFraming refuses whole messages until the SendFrame message that
+// starts ends, and waits until those being sent are queued: its first
+// frame goes after them. They are quick unless the transport waits for
+// room (then at most the write timeout, or until the connection ends), so
+// a few yields and then short sleeps will do. sendMu must be held.
+func (s *Session) startFraming() {
+	s.batching.Or(framing)
+	for i := 0; s.batching.Load() >= sending; i++ {
+		if i < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // SendFrame sends data as one frame of a message of type t.
@@ -89,12 +129,28 @@ func (s *Session) SendFrame(data []byte, t conn.MessageType, endOfMessage bool) 
 			return conn.ErrInvalidUTF8
 		}
 	}
+	if first && endOfMessage {
+		// A message of one frame is a whole message.
+		if !s.startWhole() {
+			return conn.ErrMessageInProgress // not reached: sendType is 0
+		}
+		err := s.t.Send(t, true, true, data, true, s.flushNow())
+		s.batching.Add(^uint32(sending - 1))
+		return err
+	}
+	if first {
+		s.startFraming()
+	}
 	if err := s.t.Send(t, first, endOfMessage, data, true, s.flushNow()); err != nil {
+		if first {
+			s.batching.And(^uint32(framing)) // the message did not start
+		}
 		return err
 	}
 	s.sendUTF8 = v
 	if endOfMessage {
 		s.sendType = 0
+		s.batching.And(^uint32(framing))
 	} else {
 		s.sendType = t
 	}

@@ -90,7 +90,8 @@ type Session struct {
 	detached   bool            // the handler returned: nothing more is queued
 	closeSeen  bool            // the receiver got the peer's close
 
-	// Send side, guarded by sendMu.
+	// Send side of SendFrame, guarded by sendMu, which SendFrame holds for
+	// the whole call. Whole messages take no lock: see sendWhole.
 	sendMu   sync.Mutex
 	sendType conn.MessageType // type of the SendFrame message in progress, 0 when none
 	sendUTF8 codec.Validator
@@ -102,7 +103,8 @@ type Session struct {
 
 	// batching holds corked, set while the receiver holds received
 	// messages it has not processed (sends are then batched until it has),
-	// and unflushed, set by a send made while corked.
+	// and unflushed, set by a send made while corked; and, for the send
+	// side, framing and the count of whole messages being sent (send.go).
 	batching atomic.Uint32
 
 	// Receive side, owned by the receiving goroutine.
