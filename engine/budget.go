@@ -20,11 +20,17 @@ import (
 // incomplete, and the messages blocking sessions have yet to Receive.
 //
 // Past the budget the server refuses new handshakes and new requests with
-// 503, stalls the connections holding more than their share (they parse
-// nothing more, see stall.go), and, when that has not brought it back
-// under within budgetGrace, closes the worst offenders with 1013 (Try
-// Again Later) and ends their TCP connections shortly after. Under 90% of
-// the budget it lets the stalled ones go on.
+// 503 and stalls the connections holding more than their share (they parse
+// nothing more, see stall.go): such a connection whose peer keeps sending
+// is dropped after one more read, since gnet would go on reading it. When
+// that has not brought the server back under within budgetGrace, it
+// closes the worst offenders with 1013 (Try Again Later) and ends their
+// TCP connections shortly after. Under 90% of the budget it lets the
+// stalled ones go on.
+//
+// The budget counts the bytes themselves: the process's memory is larger
+// by the slack of gnet's buffers, which grow by doubling, and by the
+// garbage collector's headroom.
 
 // budgetGrace is how long the server stays over its budget before it
 // closes connections; also how long they then have to take their close

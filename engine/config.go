@@ -25,8 +25,9 @@ type Config struct {
 	EventLoops int
 	// ReadBufferSize is the size of each event loop's read buffer (one per
 	// loop, not per connection): the most one read takes from a socket.
-	// Default 256 KiB; larger reads mean fewer system calls when clients
-	// send large or many messages.
+	// It is also the most input a stalled connection (see MaxUnsentBytes)
+	// may leave unparsed. Default 256 KiB; larger reads mean fewer system
+	// calls when clients send large or many messages.
 	ReadBufferSize int
 
 	// MaxHandshakeBytes bounds an HTTP request head; a longer one is
@@ -44,19 +45,19 @@ type Config struct {
 	// larger one fails the connection with close 1009 as soon as a frame
 	// header announces it. Default 16 MiB.
 	MaxMessageSize int64
-	// MaxUnreadBytes bounds what a connection holds on the receiving side:
-	// the messages a blocking WebSocket queues for Receive (a handler that
-	// falls behind by more fails the connection with close 1008, after the
-	// messages already queued), and the input gnet keeps unparsed while
-	// the connection is stalled (past it, the connection is aborted).
-	// Default 32 MiB; it is raised to MaxMessageSize+64 KiB when smaller.
+	// MaxUnreadBytes bounds the messages a blocking WebSocket queues for
+	// Receive: a handler that falls behind by more fails the connection
+	// with close 1008, after the messages already queued. Default 32 MiB;
+	// it is raised to MaxMessageSize+64 KiB when smaller.
 	MaxUnreadBytes int
 	// MaxUnsentBytes bounds the bytes queued for a connection but not yet
 	// written to its socket: what the application sends and what the
 	// server answers by itself (pongs, close frames, HTTP responses).
 	// Past it, blocking Send waits (up to WriteTimeout), TrySend and the
 	// event API's Send return conn.ErrSendQueueFull, and the connection is
-	// stalled: its input is not parsed until the peer reads. Default 4 MiB.
+	// stalled: its input is not parsed until the peer reads, and a peer
+	// that sends more than ReadBufferSize meanwhile is dropped. Default
+	// 4 MiB.
 	MaxUnsentBytes int
 	// MaxBufferedBytes is the server's memory budget: the bytes all
 	// connections together may hold between the network and the

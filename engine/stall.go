@@ -11,12 +11,15 @@ import "github.com/volley-ws/volley/conn"
 // drains, and it is aborted after WriteTimeout if it never does.
 //
 // gnet reads a socket whatever the handler does, and v2.9.7 gives no way
-// to take a connection out of its poller's read interest, so what arrives
-// meanwhile waits, unparsed, in gnet's buffer: past MaxUnreadBytes of it,
-// the connection is aborted. A stalled connection thus holds at most
-// MaxUnsentBytes (plus the last loop iteration's output) and
-// MaxUnreadBytes. The server's memory budget (budget.go) stalls the
-// connections holding the most in the same way.
+// to take a connection out of its poller's read interest (its poller is not
+// reachable from a connection), so what arrives meanwhile waits, unparsed,
+// in gnet's buffer: past one full read of it (ReadBufferSize; for an HTTP
+// connection, the largest request the server accepts), the connection is
+// aborted. (gnet's buffer grows by doubling and keeps its size while
+// anything is left in it: the bound is kept small.) A stalled connection
+// thus holds at most MaxUnsentBytes of output plus the last loop
+// iteration's, and ReadBufferSize of input. The server's memory budget
+// (budget.go) stalls the connections holding the most in the same way.
 
 // mayParse reports whether the loop may parse the connection's input now,
 // and starts or ends a stall. Loop only.

@@ -68,6 +68,11 @@ func (c *connection) traffic() gnet.Action {
 		// gnet would copy it to hand it over whole.)
 		c.abort(errPeerNotRead)
 		return gnet.Close
+	} else if c.signals.has(budgetMark) && in > int(c.leftover.Load())+s.cfg.ReadBufferSize {
+		// The server is over its memory budget and this connection holds
+		// more than its share: it may not grow by more than a read.
+		c.abort(errOverBudget)
+		return gnet.Close
 	}
 	c.setLeftover(in - off)
 
@@ -91,11 +96,13 @@ func (c *connection) traffic() gnet.Action {
 }
 
 // maxUnparsed is the most input a stalled connection may leave unparsed:
-// MaxUnreadBytes for a WebSocket, the largest request the server accepts
-// for an HTTP connection. Loop only.
+// one full read (ReadBufferSize) for a WebSocket, the largest request the
+// server accepts for an HTTP connection. gnet's buffer holding it grows by
+// doubling and keeps its size while anything is left in it, so what a
+// stalled peer may send is kept small. Loop only.
 func (c *connection) maxUnparsed() int {
 	if c.flags.phase() == phaseWS {
-		return c.srv.cfg.MaxUnreadBytes
+		return c.srv.cfg.ReadBufferSize
 	}
 	return c.srv.cfg.MaxHandshakeBytes + c.srv.cfg.MaxRequestBody
 }
