@@ -38,13 +38,43 @@ func (c *connection) mayParse(now moment) bool {
 		}
 		return true
 	}
-	if full && !c.signals.mark(stalledMark, true) {
-		if !c.signals.has(endingMark) {
-			c.setAux(now.add(c.srv.cfg.WriteTimeout), false)
-		}
-		c.srv.watchDrain(c)
+	if full {
+		c.stall(now)
 	}
 	return false
+}
+
+// stall starts a stall, unless the connection is stalled already: the
+// loop watches its output drain, and aborts it after WriteTimeout if it
+// never does. Loop only.
+func (c *connection) stall(now moment) {
+	if c.signals.mark(stalledMark, true) {
+		return
+	}
+	if !c.signals.has(endingMark) {
+		c.setAux(now.add(c.srv.cfg.WriteTimeout), false)
+	}
+	c.srv.watchDrain(c)
+}
+
+// checkStall starts or ends the stall from what gnet buffers after a
+// flush, whether or not input arrived: output over MaxUnsentBytes is
+// bounded by WriteTimeout even when the peer sends nothing, and a peer
+// that drained it resumes even when it sends nothing (otherwise the
+// stall's WriteTimeout would abort a connection that caught up). Loop
+// only.
+func (c *connection) checkStall(now moment) {
+	if c.flags.phase() == phaseClosing {
+		return
+	}
+	full := int(c.out.gnetPending) >= c.srv.cfg.MaxUnsentBytes
+	switch {
+	case full:
+		c.stall(now)
+	case c.signals.has(stalledMark) && !c.signals.has(budgetMark):
+		c.signals.mark(stalledMark, false)
+		c.unstalled()
+	}
 }
 
 // unstalled restarts the idle checks of a connection whose peer drained

@@ -83,6 +83,7 @@ func (c *connection) traffic() gnet.Action {
 	if gone {
 		return gnet.None // gnet closed the connection in the write
 	}
+	c.checkStall(now)
 	if off > 0 {
 		_, _ = c.gc.Discard(off)
 	}

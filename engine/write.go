@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -149,7 +150,7 @@ func (c *connection) flush() (closeNow, gone bool) {
 		case len(b.ext) > 0:
 			err = c.writeRefs(b)
 		case len(b.B) > 0:
-			_, err = c.gc.Write(b.B)
+			err = c.gnetWrite(b.B)
 		}
 		c.srv.sends.put(b)
 		if err != nil {
@@ -181,7 +182,40 @@ func (c *connection) writeRefs(b *sendBuf) error {
 	}
 	rest := c.srv.sends.get()
 	rest.B = b.appendRest(rest.B, n)
-	_, err := c.gc.Write(rest.B)
+	err := c.gnetWrite(rest.B)
 	c.srv.sends.put(rest)
 	return err
+}
+
+// The pieces gnetWrite cuts a write into while gnet buffers output.
+const (
+	maxPiece = 64 << 10
+	minPiece = 1 << 10
+)
+
+// gnetWrite hands p to gnet's Write. While gnet buffers earlier bytes for
+// the connection (its peer does not keep up), gnet copies each write into
+// a pooled buffer whose size is the next power of two: a 4,100-byte batch
+// would hold 8 KiB, and a backlog would take up to twice the bytes counted
+// against MaxUnsentBytes and the memory budget. So p is then handed over
+// in pieces whose sizes are powers of two (at most maxPiece; only the
+// last, under minPiece, is rounded up). Loop only.
+func (c *connection) gnetWrite(p []byte) error {
+	if c.gc.OutboundBuffered() == 0 {
+		_, err := c.gc.Write(p)
+		return err
+	}
+	for len(p) > 0 {
+		n := len(p)
+		if n > maxPiece {
+			n = maxPiece
+		} else if n >= minPiece {
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
+		if _, err := c.gc.Write(p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
 }
