@@ -184,6 +184,9 @@ func (c *connection) abort(err error) {
 	o.mu.Lock()
 	wasDead := o.flags.has(dead)
 	o.flags |= dead
+	if err == conn.ErrWriteTimeout && !wasDead {
+		o.flags |= timedOut
+	}
 	if o.buf != nil {
 		c.srv.sends.put(o.buf)
 		o.buf = nil

@@ -40,6 +40,7 @@ const (
 	dead                             // the connection is gone or aborted
 	hasSession                       // connection.user is a blocking session (set with it, under mu)
 	adopted                          // gnet closed the connection; its afterlife writes (afterlife.go)
+	timedOut                         // aborted: the peer left its output unread for WriteTimeout
 )
 
 func (f outFlags) has(x outFlags) bool { return f&x != 0 }

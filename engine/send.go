@@ -132,7 +132,8 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 // waitRoom waits, with out.mu held and released meanwhile, until the unsent
 // bytes are under MaxUnsentBytes or nothing more can be sent. After
 // WriteTimeout it aborts the connection and returns conn.ErrWriteTimeout,
-// with out.mu released; otherwise it returns nil with out.mu held.
+// with out.mu released, as it does when the loop aborted the stalled
+// connection first; otherwise it returns nil with out.mu held.
 func (c *connection) waitRoom() error {
 	o := &c.out
 	var timer *time.Timer
@@ -151,6 +152,11 @@ func (c *connection) waitRoom() error {
 			return conn.ErrWriteTimeout
 		}
 		o.mu.Lock()
+		if o.flags.has(timedOut) {
+			// The loop's stall ran out first: the same timeout.
+			o.mu.Unlock()
+			return conn.ErrWriteTimeout
+		}
 	}
 	return nil
 }
