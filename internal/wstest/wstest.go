@@ -118,6 +118,11 @@ func Dial(t testing.TB, addr, path string) *Conn {
 // NetConn returns the underlying TCP connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
+// Reader returns the connection's buffered reader: the bytes the server
+// sent from the first after the handshake's response, for tests that check
+// them byte for byte.
+func (c *Conn) Reader() io.Reader { return c.br }
+
 // Close closes the TCP connection. It is also done by t.Cleanup.
 func (c *Conn) Close() { _ = c.nc.Close() }
 
