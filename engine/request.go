@@ -123,7 +123,34 @@ func (r *request) IsHead() bool { return r.flags&reqHead != 0 }
 // Upgrade implements hctx.Source: it queues the 101 response, creates the
 // session and hands the connection to the loop in WebSocket mode. Handler
 // goroutine.
+//
+// Its frame is kept small, with the negotiation's and the response's work
+// in helpers that return before it allocates the session and wakes the
+// loop (the deepest calls of a session goroutine before it parks): a
+// goroutine whose call chain passes about 1.1 KiB grows its stack to 4 KiB
+// for good, and an allocation's slow path, now and then, adds to the chain.
 func (r *request) Upgrade() (conn.WebSocket, error) {
+	a, err := r.accept()
+	if err != nil {
+		return nil, err
+	}
+	c := r.c
+	ws := session.New(c, &c.srv.msgs)
+	if !c.queueUpgrade(a, ws) {
+		return nil, conn.ErrAborted
+	}
+	c.signals.open()
+	c.signals.handOff(handoffUpgraded)
+	_ = c.gc.Wake(nil)
+	return ws, nil
+}
+
+// accept checks that the handshake may be accepted and takes the
+// negotiated parameters, setting up compression and the subprotocol.
+// Handler goroutine.
+//
+//go:noinline
+func (r *request) accept() (*handshake.Accepted, error) {
 	if r.hsErr != 0 {
 		return nil, handshakeErrs[r.hsErr-1]
 	}
@@ -144,22 +171,25 @@ func (r *request) Upgrade() (conn.WebSocket, error) {
 			}
 		}
 	}
-	ws := session.New(c, &s.msgs)
+	return a, nil
+}
+
+// queueUpgrade queues the 101 response and attaches ws, unless the
+// connection is gone. Handler goroutine.
+//
+//go:noinline
+func (c *connection) queueUpgrade(a *handshake.Accepted, ws *session.Session) bool {
 	o := &c.out
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.flags.has(dead) {
-		o.mu.Unlock()
-		return nil, conn.ErrAborted
+		return false
 	}
-	b := o.buffer(&s.sends)
+	b := o.buffer(&c.srv.sends)
 	b.B = a.AppendResponse(b.B, nil)
 	c.user = ws
 	o.flags |= scheduled | hasSession
-	o.mu.Unlock()
-	c.signals.open()
-	c.signals.handOff(handoffUpgraded)
-	_ = c.gc.Wake(nil)
-	return ws, nil
+	return true
 }
 
 // runHandler runs a blocking handler on its own goroutine and hands the

@@ -152,17 +152,27 @@ func (u *Upgrader) Upgrade() (conn.WebSocket, error) {
 	}
 	ws, err := c.Source().Upgrade()
 	if err != nil {
-		var se *StatusError
-		if !errors.As(err, &se) {
-			se = ErrMalformedRequest
-		}
-		c.Mark(hctx.Refused)
-		r := c.MakeResponse()
-		r.Status = se.Status
-		r.Header = append(r.Header[:0], se.Header...)
-		r.Body = append(r.Body[:0], se.Reason...)
-		return nil, err
+		return nil, u.refused(err)
 	}
 	c.Mark(hctx.Upgraded)
 	return ws, nil
+}
+
+// refused records the response to a refused handshake and returns err.
+// Out of Upgrade, so that the frame a blocking session's goroutine runs
+// its deepest calls under stays small (see the engine's request.Upgrade).
+//
+//go:noinline
+func (u *Upgrader) refused(err error) error {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		se = ErrMalformedRequest
+	}
+	c := (*Context)(u).core()
+	c.Mark(hctx.Refused)
+	r := c.MakeResponse()
+	r.Status = se.Status
+	r.Header = append(r.Header[:0], se.Header...)
+	r.Body = append(r.Body[:0], se.Reason...)
+	return err
 }
