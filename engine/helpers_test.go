@@ -1,20 +1,17 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"math/rand"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/servertest"
 	"github.com/volley-ws/volley/internal/wsclient"
 )
 
@@ -25,78 +22,37 @@ import (
 // are in the interop module (interop/ at the root of the repository).
 
 // icTimeout bounds every single wait of these tests.
-const icTimeout = 5 * time.Second
-
-// icLog collects what the server logs, for tests that expect a log line.
-type icLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *icLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *icLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+const icTimeout = servertest.Timeout
 
 // icServer is a started server and what it logged.
 type icServer struct {
 	srv  *engine.Server
 	addr string
-	log  *icLog
+	log  *servertest.Log
 }
 
 // url returns the ws:// URL of path.
 func (s *icServer) url(path string) string { return "ws://" + s.addr + path }
 
-// icStart starts a server on a free 127.0.0.1 port with cfg (Addr,
-// EventLoops and Logger defaulted), after setup registered its routes.
-// The server is shut down when the test ends; a failing Shutdown fails the
-// test.
+// icStart starts a server on a free port: see servertest.Start.
 func icStart(t *testing.T, cfg engine.Config, setup func(*engine.Server)) *icServer {
 	t.Helper()
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
-	if cfg.EventLoops == 0 {
-		cfg.EventLoops = 2
-	}
-	lg := &icLog{}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(lg, nil))
-	}
-	srv := engine.New(cfg)
-	setup(srv)
-	if err := srv.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), icTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return &icServer{srv: srv, addr: srv.Addr().String(), log: lg}
+	s := servertest.Start(t, cfg, setup)
+	return &icServer{srv: s.Server, addr: s.Addr, log: s.Log}
 }
 
-// icRecv waits up to d for a value from ch.
+// icRecv waits up to d for a value from ch: see servertest.Recv.
 func icRecv[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(d):
-		t.Fatalf("timed out after %v waiting for %s", d, what)
-		panic("unreachable")
-	}
+	return servertest.Recv(t, ch, d, what)
 }
+
+// icPayload returns n bytes of test data: see servertest.Payload.
+var icPayload = servertest.Payload
+
+// icExpectEOF checks that the server closes the TCP connection cleanly:
+// see servertest.ExpectEOF.
+var icExpectEOF = servertest.ExpectEOF
 
 // icDial dials url with the project's test client, internal/wsclient, with
 // the default options; the connection is closed when the test ends.
@@ -133,27 +89,6 @@ func icReceive(t *testing.T, c *wsclient.Conn) (wsclient.MessageType, []byte, er
 func icIsClose(err error, code int) bool {
 	var ce *wsclient.CloseError
 	return errors.As(err, &ce) && ce.Code == code
-}
-
-// icPayload returns n bytes of test data: random bytes for Binary, valid
-// UTF-8 mixing 1- to 4-byte characters for Text.
-func icPayload(typ conn.MessageType, n int, seed int64) []byte {
-	rng := rand.New(rand.NewSource(seed))
-	p := make([]byte, 0, n)
-	if typ == conn.Binary {
-		p = p[:n]
-		rng.Read(p)
-		return p
-	}
-	runes := []string{"a", "Z", "é", "ж", "€", "語", "😀", "\x00", "~"}
-	for len(p) < n {
-		r := runes[rng.Intn(len(runes))]
-		if len(p)+len(r) > n {
-			r = "x"
-		}
-		p = append(p, r...)
-	}
-	return p
 }
 
 // ---------------------------------------------------------------------------
@@ -207,27 +142,6 @@ func icExpectEnd(t *testing.T, c net.Conn, r io.Reader) {
 	case err != nil && !errors.Is(err, syscall.ECONNRESET):
 		t.Fatalf("the connection ended with %v, want EOF or a reset", err)
 	case n != 0:
-		t.Fatalf("%d unexpected bytes before the end of the connection", n)
-	}
-}
-
-// icExpectEOF checks that the server ends the TCP connection cleanly:
-// reading returns EOF (not a reset) within icTimeout, with no more data.
-func icExpectEOF(t *testing.T, c net.Conn, r io.Reader) {
-	t.Helper()
-	if r == nil {
-		r = c
-	}
-	c.SetReadDeadline(time.Now().Add(icTimeout))
-	n, err := io.Copy(io.Discard, r)
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			t.Fatalf("the server did not close the TCP connection within %v", icTimeout)
-		}
-		t.Fatalf("the connection ended with %v, want EOF", err)
-	}
-	if n != 0 {
 		t.Fatalf("%d unexpected bytes before the end of the connection", n)
 	}
 }
