@@ -54,6 +54,9 @@ CG=""
 
 log() { printf '%s\n' "$*" >&2; }
 
+# shellcheck source=scripts/lib/server.sh
+. scripts/lib/server.sh
+
 cleanup() {
 	local rc=$?
 	if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
@@ -172,39 +175,7 @@ start_server() {
 		taskset -c "$SERVER_CORE" $cmd >"$logf" 2>&1 &
 	fi
 	SRV_PID=$!
-	local i
-	for i in $(seq 1 150); do
-		if grep -q "listening" "$logf" 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$SRV_PID" 2>/dev/null; then
-			wait "$SRV_PID" 2>/dev/null || true
-			SRV_PID=""
-			log "bench: $name exited before listening: $(tail -n 3 "$logf" | tr '\n' ' ')"
-			return 1
-		fi
-		sleep 0.1
-	done
-	log "bench: $name did not print its listening line in 15s"
-	stop_server
-	return 1
-}
-
-stop_server() {
-	[ -n "$SRV_PID" ] || return 0
-	local i
-	if kill -0 "$SRV_PID" 2>/dev/null; then
-		kill -TERM "$SRV_PID" 2>/dev/null || true
-		for i in $(seq 1 50); do
-			kill -0 "$SRV_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$SRV_PID" 2>/dev/null; then
-			kill -KILL "$SRV_PID" 2>/dev/null || true
-		fi
-	fi
-	wait "$SRV_PID" 2>/dev/null || true
-	SRV_PID=""
+	await_listening "$name" "$logf" bench
 }
 
 # load_args SCENARIO: wsload arguments for a scenario

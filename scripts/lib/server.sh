@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Sourced by scripts/bench.sh and scripts/hostile.sh: the server under test,
+# which the script starts in the background with its PID in SRV_PID, waited
+# for and stopped here. The sourcing script defines log.
+
+# await_listening NAME LOG TAG: waits up to 15 s for the server SRV_PID to
+# print its "listening" line to LOG. If it exits first or stays silent, it
+# fails, with the server stopped and a line (prefixed with TAG) saying why.
+await_listening() {
+	local name=$1 logf=$2 tag=$3 i
+	for i in $(seq 1 150); do
+		if grep -q "listening" "$logf" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$SRV_PID" 2>/dev/null; then
+			wait "$SRV_PID" 2>/dev/null || true
+			SRV_PID=""
+			log "$tag: $name exited before listening: $(tail -n 3 "$logf" | tr '\n' ' ')"
+			return 1
+		fi
+		sleep 0.1
+	done
+	log "$tag: $name did not print its listening line in 15s"
+	stop_server
+	return 1
+}
+
+# stop_server: stops the server SRV_PID, if any (SIGTERM, then SIGKILL
+# after 5 s), and clears SRV_PID.
+stop_server() {
+	[ -n "$SRV_PID" ] || return 0
+	local i
+	if kill -0 "$SRV_PID" 2>/dev/null; then
+		kill -TERM "$SRV_PID" 2>/dev/null || true
+		for i in $(seq 1 50); do
+			kill -0 "$SRV_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$SRV_PID" 2>/dev/null; then
+			kill -KILL "$SRV_PID" 2>/dev/null || true
+		fi
+	fi
+	wait "$SRV_PID" 2>/dev/null || true
+	SRV_PID=""
+}
