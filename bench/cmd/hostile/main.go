@@ -60,6 +60,8 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/proc"
+
 	"encoding/json"
 	"errors"
 	"flag"
@@ -503,7 +505,7 @@ func execute(cfg *config) (*result, error) {
 
 	var cpu0 time.Duration
 	if cfg.pid > 0 {
-		cpu0, _ = procCPU(cfg.pid)
+		cpu0, _ = proc.CPU(cfg.pid)
 	}
 	maxRSS := cfg.maxRSSMB << 20
 	r.rss = startRSS(cfg.pid, cfg.sample, maxRSS, func() {
@@ -552,7 +554,7 @@ func execute(cfg *config) (*result, error) {
 	res.RSSTripped = r.rss.tripped.Load()
 	if cfg.pid > 0 {
 		res.ServerAlive = alive(cfg.pid)
-		if cpu1, e := procCPU(cfg.pid); e == nil {
+		if cpu1, e := proc.CPU(cfg.pid); e == nil {
 			res.ServerCPU = float64((cpu1 - cpu0).Milliseconds()) / 1000
 		}
 		if !res.ServerAlive {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/proc"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -10,53 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat times.
-const clockTicks = 100
-
-// procRSS returns VmRSS of process pid in bytes, from /proc/PID/status.
-func procRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) != 2 || f[1] != "kB" {
-				return 0, fmt.Errorf("/proc/%d/status: bad VmRSS line %q", pid, line)
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
-}
-
-// procCPU returns the CPU time (user + system) used so far by process pid.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 64)
-	st, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
-}
 
 // alive reports whether process pid exists and is not a zombie.
 func alive(pid int) bool {
@@ -110,7 +65,7 @@ func (s *rssSampler) sample() int64 {
 	if s.pid <= 0 {
 		return 0
 	}
-	v, err := procRSS(s.pid)
+	v, err := proc.RSS(s.pid)
 	if err != nil {
 		return 0
 	}

@@ -20,6 +20,8 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/proc"
+
 	"encoding/json"
 	"errors"
 	"flag"
@@ -477,7 +479,7 @@ func runIdle(cfg *config) (*result, error) {
 	var rssBefore int64
 	if cfg.pid > 0 {
 		var err error
-		if rssBefore, err = procRSS(cfg.pid); err != nil {
+		if rssBefore, err = proc.RSS(cfg.pid); err != nil {
 			return res, err
 		}
 	}
@@ -507,7 +509,7 @@ func runIdle(cfg *config) (*result, error) {
 		if cfg.pid <= 0 {
 			return 0
 		}
-		v, err := procRSS(cfg.pid)
+		v, err := proc.RSS(cfg.pid)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "wsload:", err)
 			return 0

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/proc"
+
 	"bytes"
-	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -10,57 +11,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on every
-// Linux architecture Go supports).
-const clockTicks = 100
-
-// procCPU returns the CPU time (user + system, all threads) used so far by
-// process pid, from /proc/PID/stat.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// the command name is in parentheses and may hold spaces
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state): utime is field 14, stime field 15
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 64)
-	st, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
-}
-
-// procRSS returns VmRSS of process pid in bytes, from /proc/PID/status.
-func procRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) != 2 || f[1] != "kB" {
-				return 0, fmt.Errorf("/proc/%d/status: bad VmRSS line %q", pid, line)
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
-}
 
 // selfCPU is this process's CPU time (user + system) from getrusage.
 func selfCPU() time.Duration {
@@ -107,7 +57,7 @@ func othersCPU(server int) time.Duration {
 			ticks += v
 		}
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return time.Duration(ticks) * time.Second / proc.ClockTicks
 }
 
 // coreTimes reads the per-core lines of /proc/stat: busy and total ticks
@@ -156,7 +106,7 @@ func sampleCPU(pid int) cpuMeter {
 	m.coreBusy, m.coreT = coreTimes()
 	m.others = othersCPU(pid)
 	if pid > 0 {
-		if d, err := procCPU(pid); err == nil {
+		if d, err := proc.CPU(pid); err == nil {
 			m.server, m.serverOK = d, true
 		}
 	}
