@@ -3,23 +3,15 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/volley-ws/volley/bench/internal/wshead"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 )
-
-const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-// acceptKey is the Sec-WebSocket-Accept value for key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + wsGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
 
 // answer is the server's reply to an opening handshake.
 type answer struct {
@@ -86,35 +78,8 @@ func parseAnswer(head, key string) (answer, error) {
 	if status != 101 {
 		return a, nil
 	}
-	var upgrade, connection, accept bool
-	for _, l := range lines[1:] {
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			return a, fmt.Errorf("handshake: bad header line %q", l)
-		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "upgrade":
-			upgrade = strings.EqualFold(value, "websocket")
-		case "connection":
-			for _, tok := range strings.Split(value, ",") {
-				if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
-					connection = true
-				}
-			}
-		case "sec-websocket-accept":
-			accept = value == acceptKey(key)
-		case "sec-websocket-extensions":
-			if a.ext != "" {
-				a.ext += ", "
-			}
-			a.ext += value
-		}
-	}
-	if !upgrade || !connection || !accept {
-		return a, fmt.Errorf("handshake: bad 101 response (upgrade %v, connection %v, accept %v)", upgrade, connection, accept)
-	}
-	return a, nil
+	a.ext, err = wshead.Check101(lines[1:], key)
+	return a, err
 }
 
 // deflateAccepted reports whether a 101's extensions header accepted

@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"github.com/volley-ws/volley/bench/internal/wshead"
 	"net"
 	"strings"
 	"time"
 )
-
-const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // dialer opens connections from a rotating set of loopback source
 // addresses.
@@ -57,12 +55,6 @@ func (d *dialer) dial(i int) (*net.TCPConn, []byte, error) {
 	return tc, rest, nil
 }
 
-// acceptKey is the Sec-WebSocket-Accept value for key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + wsGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
 // handshake sends the opening handshake on c and checks the server's
 // answer: status 101, Upgrade, Connection and the accept key.
 func handshake(c net.Conn, host, path string) ([]byte, error) {
@@ -106,28 +98,6 @@ func checkResponse(head, key string) error {
 	if !strings.HasPrefix(status, "HTTP/1.1 101") {
 		return fmt.Errorf("handshake refused: %q", status)
 	}
-	var upgrade, connection, accept bool
-	for _, l := range lines[1:] {
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			return fmt.Errorf("handshake: bad header line %q", l)
-		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "upgrade":
-			upgrade = strings.EqualFold(value, "websocket")
-		case "connection":
-			for _, tok := range strings.Split(value, ",") {
-				if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
-					connection = true
-				}
-			}
-		case "sec-websocket-accept":
-			accept = value == acceptKey(key)
-		}
-	}
-	if !upgrade || !connection || !accept {
-		return fmt.Errorf("handshake: bad 101 response (upgrade %v, connection %v, accept %v)", upgrade, connection, accept)
-	}
-	return nil
+	_, err := wshead.Check101(lines[1:], key)
+	return err
 }
