@@ -56,8 +56,13 @@ func (b *budget) add(n int) {
 }
 
 // busy reports whether new handshakes and requests are refused with 503:
-// the server is over its memory budget.
-func (s *Server) busy() bool { return s.budget.over.Load() }
+// the server went over its memory budget and is not yet back under 90% of
+// it (read from the count itself, so that the refusals end as soon as the
+// bytes are released, not at the ticker's next scan).
+func (s *Server) busy() bool {
+	b := &s.budget
+	return b.over.Load() && b.used.Load() > b.max-b.max/10
+}
 
 // held returns the bytes c holds that count against the budget. Any
 // goroutine.
