@@ -59,10 +59,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 cleanup() {
 	local rc=$?
-	if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
-		kill -TERM "$LOAD_PID" 2>/dev/null || true
-		wait "$LOAD_PID" 2>/dev/null || true
-	fi
+	stop_load
 	stop_server
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		# anything left in the group goes back to the root group first

@@ -50,10 +50,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 cleanup() {
 	local rc=$?
-	if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
-		kill -TERM "$LOAD_PID" 2>/dev/null || true
-		wait "$LOAD_PID" 2>/dev/null || true
-	fi
+	stop_load
 	stop_server
 	return $rc
 }

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Sourced by scripts/bench.sh and scripts/hostile.sh: the server under test,
-# which the script starts in the background with its PID in SRV_PID, waited
-# for and stopped here. The sourcing script defines log.
+# Sourced by scripts/bench.sh and scripts/hostile.sh: the server under test
+# and the load generator, which the script starts in the background with
+# their PIDs in SRV_PID and LOAD_PID, waited for and stopped here. The
+# sourcing script defines log.
 
 # await_listening NAME LOG TAG: waits up to 15 s for the server SRV_PID to
 # print its "listening" line to LOG. If it exits first or stays silent, it
@@ -42,4 +43,12 @@ stop_server() {
 	fi
 	wait "$SRV_PID" 2>/dev/null || true
 	SRV_PID=""
+}
+
+# stop_load: stops the load generator LOAD_PID, if it still runs.
+stop_load() {
+	if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
+		kill -TERM "$LOAD_PID" 2>/dev/null || true
+		wait "$LOAD_PID" 2>/dev/null || true
+	fi
 }

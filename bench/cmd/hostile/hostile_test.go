@@ -5,32 +5,24 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"github.com/volley-ws/volley/codec"
 	"io"
 	"strings"
 	"testing"
 	"time"
 )
 
-// unframe parses one masked client frame: first byte, unmasked payload,
-// the frame's length.
+// unframe parses one masked client frame with codec: first byte,
+// unmasked payload, the frame's length.
 func unframe(t *testing.T, b []byte) (byte, []byte, int) {
 	t.Helper()
-	if b[1]&maskBit == 0 {
-		t.Fatalf("client frame not masked: % x", b[:2])
+	h, n, err := codec.ParseHeader(b)
+	if err != nil || !h.Masked {
+		t.Fatalf("client frame (% x): masked %v, %v", b[:min(len(b), 14)], h.Masked, err)
 	}
-	n, h := int(b[1]&0x7F), 2
-	switch n {
-	case 126:
-		n, h = int(binary.BigEndian.Uint16(b[2:])), 4
-	case 127:
-		n, h = int(binary.BigEndian.Uint64(b[2:])), 10
-	}
-	mask := b[h : h+4]
-	p := make([]byte, n)
-	for i := range n {
-		p[i] = b[h+4+i] ^ mask[i&3]
-	}
-	return b[0], p, h + 4 + n
+	p := append([]byte(nil), b[n:n+int(h.Length)]...)
+	codec.Mask(p, h.Mask, 0)
+	return b[0], p, n + len(p)
 }
 
 func TestAppendFrame(t *testing.T) {

@@ -788,8 +788,8 @@ func human(res *result) string {
 	return b.String()
 }
 
-// countsString is "key×n, ..." by decreasing count.
-func countsString(m map[string]int) string {
+// byCount returns m's keys by decreasing count, then by name.
+func byCount(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -800,31 +800,26 @@ func countsString(m map[string]int) string {
 		}
 		return keys[i] < keys[j]
 	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
+	return keys
+}
+
+// countsString is "key×n, ..." by decreasing count.
+func countsString(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range byCount(m) {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
 }
 
 // endsString is countsString with the count first: "95 closed 1008, 5 open".
 func endsString(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%d %s", m[k], k)
-	}
-	if len(parts) == 0 {
+	if len(m) == 0 {
 		return "-"
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range byCount(m) {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
 	}
 	return strings.Join(parts, ", ")
 }
