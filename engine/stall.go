@@ -32,16 +32,20 @@ func (c *connection) mayParse(now moment) bool {
 	if full || c.signals.has(stalledMark) {
 		full = c.refreshPending() >= max
 	}
-	if !full && !c.signals.has(budgetMark) {
-		if c.signals.mark(stalledMark, false) {
-			c.unstalled()
-		}
-		return true
-	}
-	if full {
+	c.setStalled(now, full)
+	return !full && !c.signals.has(budgetMark)
+}
+
+// setStalled starts the stall when the unsent bytes are full, and ends it
+// when they are not and the memory budget does not hold the connection
+// either. Loop only.
+func (c *connection) setStalled(now moment, full bool) {
+	switch {
+	case full:
 		c.stall(now)
+	case !c.signals.has(budgetMark) && c.signals.mark(stalledMark, false):
+		c.unstalled()
 	}
-	return false
 }
 
 // stall starts a stall, unless the connection is stalled already: the
@@ -67,14 +71,7 @@ func (c *connection) checkStall(now moment) {
 	if c.flags.phase() == phaseClosing {
 		return
 	}
-	full := int(c.out.gnetPending) >= c.srv.cfg.MaxUnsentBytes
-	switch {
-	case full:
-		c.stall(now)
-	case c.signals.has(stalledMark) && !c.signals.has(budgetMark):
-		c.signals.mark(stalledMark, false)
-		c.unstalled()
-	}
+	c.setStalled(now, int(c.out.gnetPending) >= c.srv.cfg.MaxUnsentBytes)
 }
 
 // unstalled restarts the idle checks of a connection whose peer drained
