@@ -199,9 +199,12 @@ const (
 // would hold 8 KiB, and a backlog would take up to twice the bytes counted
 // against MaxUnsentBytes and the memory budget. So p is then handed over
 // in pieces whose sizes are powers of two (at most maxPiece; only the
-// last, under minPiece, is rounded up). Loop only.
+// last, under minPiece, is rounded up). Loop only: out.gnetPending, which
+// the loop records after every write, is 0 only when gnet buffers nothing
+// (gnet's buffer only shrinks between the loop's writes), so the common
+// case asks gnet nothing.
 func (c *connection) gnetWrite(p []byte) error {
-	if c.gc.OutboundBuffered() == 0 {
+	if c.out.gnetPending == 0 || c.gc.OutboundBuffered() == 0 {
 		_, err := c.gc.Write(p)
 		return err
 	}
