@@ -168,6 +168,19 @@ func (c *connection) endAfterlife(err error) {
 	})
 }
 
+// endAfterlives ends the adopted connections, for the server's shutdown:
+// each gets the shutdown's close frame when it may still send one (or the
+// answer to the peer's close), and its socket closes once that is written.
+// Any goroutine.
+func (s *Server) endAfterlives() (ended int) {
+	for _, c := range s.afterlives.keys() {
+		c.closeNow(errShuttingDown.Code, errShuttingDown.Reason)
+		c.endAfterlife(errShuttingDown)
+		ended++
+	}
+	return ended
+}
+
 // adopted reports whether the connection lives on after gnet closed it;
 // out.mu must be held.
 func (o *outbox) adopted() bool { return o.flags.has(adopted) }

@@ -24,9 +24,10 @@ import (
 // nothing more, see stall.go): such a connection whose peer keeps sending
 // is dropped after one more read, since gnet would go on reading it. When
 // that has not brought the server back under within budgetGrace, it
-// closes the worst offenders with 1013 (Try Again Later) and ends their
-// TCP connections shortly after. Under 90% of the budget it lets the
-// stalled ones go on.
+// closes the worst offenders with 1013 (Try Again Later), enough of them
+// to bring it under 90%, and ends their TCP connections shortly after.
+// Under 90% of the budget it takes work again and lets the stalled ones go
+// on.
 //
 // The budget counts the bytes themselves: the process's memory is larger
 // by the slack of gnet's buffers, which grow by doubling, and by the
@@ -125,9 +126,11 @@ func (b *budget) enforce(s *Server, now moment) {
 		return
 	}
 	// Still over after the grace: close the largest holders until what
-	// they hold brings the server back under.
+	// they hold brings the server back under 90%, where it takes work
+	// again (closing only down to the budget would leave it refusing
+	// handshakes for as long as the others hold still).
 	slices.SortFunc(hs, func(a, b holder) int { return int(b.held - a.held) })
-	excess := used - b.max
+	excess := used - (b.max - b.max/10)
 	for _, h := range hs {
 		if excess <= 0 {
 			break

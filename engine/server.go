@@ -227,7 +227,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for s.connCount() > 0 && err == nil {
+	for err == nil {
+		// Half-closed blocking connections (afterlife.go) have left the
+		// loops, and their peers can no longer answer a close: they end
+		// now, with it.
+		if ended := s.endAfterlives(); ended == 0 && s.connCount() == 0 {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()

@@ -68,3 +68,14 @@ func (t *sideTable[V]) take(c *connection) (V, bool) {
 	t.mu.Unlock()
 	return v, ok
 }
+
+// keys returns the connections that have a value now.
+func (t *sideTable[V]) keys() []*connection {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cs := make([]*connection, 0, len(t.m))
+	for c := range t.m {
+		cs = append(cs, c)
+	}
+	return cs
+}
