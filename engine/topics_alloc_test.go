@@ -47,7 +47,7 @@ func TestFanoutZeroAllocs(t *testing.T) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}()
-	frame := 4 + size // a 2-byte extended length from 126 bytes on
+	frame := 4 + size     // a 2-byte extended length from 126 bytes on
 	var read atomic.Int64 // frames read by all clients
 	var wg sync.WaitGroup
 	var conns []net.Conn
