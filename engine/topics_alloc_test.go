@@ -122,7 +122,7 @@ func (faSubscriber) OnClose(*engine.Conn, error)                      {}
 
 // faDial performs a handshake by hand and returns the raw connection,
 // positioned at the first frame.
-func faDial(t *testing.T, addr, path string) net.Conn {
+func faDial(t testing.TB, addr, path string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
