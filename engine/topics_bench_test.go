@@ -14,7 +14,7 @@ import (
 // tbOpened hands the benchmark every event connection as it opens.
 type tbOpened chan *engine.Conn
 
-func (o tbOpened) OnOpen(c *engine.Conn)                         { o <- c }
+func (o tbOpened) OnOpen(c *engine.Conn)                          { o <- c }
 func (tbOpened) OnMessage(*engine.Conn, conn.MessageType, []byte) {}
 func (tbOpened) OnClose(*engine.Conn, error)                      {}
 
