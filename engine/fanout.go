@@ -121,6 +121,7 @@ type loopQueue struct {
 	// The loop's own, between drains.
 	spare      []delivery
 	touched    []*connection // subscribers whose outbox the drain scheduled
+	delivered  uint64        // deliveries of the drain, added to deliveries at its end
 	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
@@ -267,6 +268,8 @@ func (q *loopQueue) Run(context.Context) error {
 		*d = delivery{}
 	}
 	q.spare = batch[:0]
+	q.deliveries.Add(q.delivered)
+	q.delivered = 0
 	q.closeSlow()
 	for i, c := range q.touched {
 		if closeNow, gone := c.flush(); closeNow && !gone {
@@ -315,7 +318,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 		q.schedule(c)
 	}
 	o.mu.Unlock()
-	q.deliveries.Add(1)
+	q.delivered++
 }
 
 // deliverTakeover is deliver for a subscriber that compresses with
@@ -345,7 +348,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	if o.flags.has(midMessage) {
 		s.deferDelivery(c, f, topic)
 		o.mu.Unlock()
-		q.deliveries.Add(1)
+		q.delivered++
 		return
 	}
 	o.mu.Unlock()
@@ -354,7 +357,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	if !o.closed() {
 		o.appendFrame(&s.sends, codec.OpCode(f.typ), rsv, true, p)
 		q.schedule(c)
-		q.deliveries.Add(1)
+		q.delivered++
 	}
 	o.mu.Unlock()
 	if scratch != nil {
