@@ -294,7 +294,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	}
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
 		// What this drain queued so far goes to the socket first: it is
 		// over the limit only if the kernel does not take it.
 		o.mu.Unlock()
@@ -305,7 +305,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	case o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.unsent()+len(frame) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
@@ -331,7 +331,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	defer z.mu.Unlock()
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
 		o.mu.Unlock()
 		c.writeNow()
 		o.mu.Lock()
@@ -340,7 +340,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	case z.closed || o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
@@ -449,12 +449,32 @@ type deferred struct {
 	topic string
 }
 
+// deferredList is what waits for a connection's fragmented message.
+type deferredList struct {
+	items []deferred
+	bytes int // their frames' length: they count against MaxUnsentBytes
+}
+
+// deferredBytes returns the bytes of the publishes waiting for c's
+// fragmented message; out.mu is held.
+func (c *connection) deferredBytes() int {
+	if !c.signals.has(deferredMark) {
+		return 0
+	}
+	l, _ := c.srv.deferrals.get(c)
+	if l == nil {
+		return 0
+	}
+	return l.bytes
+}
+
 // deferDelivery holds f for c until the fragmented message it is sending
 // ends (appendDeferred). Loop only; out.mu is held.
 func (s *Server) deferDelivery(c *connection, f *pubFrame, topic string) {
 	f.refs.Add(1)
-	list, _ := s.deferrals.get(c)
-	s.deferrals.set(c, append(list, deferred{f, topic}))
+	l, _ := s.deferrals.getOrSet(c, func() *deferredList { return new(deferredList) })
+	l.items = append(l.items, deferred{f, topic})
+	l.bytes += len(f.b)
 	c.signals.mark(deferredMark, true)
 }
 
@@ -466,8 +486,11 @@ func (c *connection) appendDeferred() {
 	s := c.srv
 	o := &c.out
 	c.signals.mark(deferredMark, false)
-	list, _ := s.deferrals.take(c)
-	for _, d := range list {
+	l, _ := s.deferrals.take(c)
+	if l == nil {
+		return
+	}
+	for _, d := range l.items {
 		if frame, ok := d.f.frameFor(s, c.z); ok {
 			b := o.buffer(&s.sends)
 			b.B = append(b.B, frame...)
@@ -488,8 +511,11 @@ func (c *connection) dropDeferred() {
 	if !c.signals.mark(deferredMark, false) {
 		return
 	}
-	list, _ := c.srv.deferrals.take(c)
-	for _, d := range list {
+	l, _ := c.srv.deferrals.take(c)
+	if l == nil {
+		return
+	}
+	for _, d := range l.items {
 		d.f.release(c.srv)
 	}
 }
