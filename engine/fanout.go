@@ -120,9 +120,10 @@ type loopQueue struct {
 
 	// The loop's own, between drains.
 	spare      []delivery
-	touched    []*connection // subscribers whose outbox the drain scheduled
-	delivered  uint64        // deliveries of the drain, added to deliveries at its end
-	slowCloses []slowClose   // slow subscribers the drain closes at its end
+	touched    []*connection // subscribers whose outbox the drain scheduled, written from next on
+	next       int
+	delivered  uint64      // deliveries of the drain, added to deliveries at its end
+	slowCloses []slowClose // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
 	deliveries atomic.Uint64
@@ -222,30 +223,47 @@ func (s *Server) deliverLocal(name string, typ conn.MessageType, data []byte, sk
 func (q *loopQueue) push(d delivery) {
 	q.mu.Lock()
 	q.pending = append(q.pending, d)
-	arm := !q.armed
+	q.arm()
+}
+
+// arm makes the loop run a drain, unless one is coming: it rings the
+// doorbell, or falls back to EventLoop.Execute. q.mu is held, and released.
+func (q *loopQueue) arm() {
+	if q.armed {
+		q.mu.Unlock()
+		return
+	}
 	q.armed = true
-	if arm && q.ring() {
-		arm = false
+	if q.ring() {
+		q.mu.Unlock()
+		return
 	}
 	q.mu.Unlock()
-	if arm {
-		if err := q.el.Execute(context.Background(), q); err != nil {
-			// The loops are stopping: nothing will be written.
-			q.mu.Lock()
-			batch := q.pending
-			q.pending = nil
-			q.armed = false
-			q.mu.Unlock()
-			for _, d := range batch {
-				d.f.release(q.s)
-			}
+	if err := q.el.Execute(context.Background(), q); err != nil {
+		// The loops are stopping: nothing will be written.
+		q.mu.Lock()
+		batch := q.pending
+		q.pending = nil
+		q.armed = false
+		q.mu.Unlock()
+		for _, d := range batch {
+			d.f.release(q.s)
 		}
 	}
 }
 
-// Run is the drain, on the loop: every publish of the batch is appended
-// to the outbox of each of its subscribers here, and then each subscriber
-// is written once.
+// drainChunk is the most subscribers one drain writes before it lets the
+// loop serve its other connections (and read further publishes, which
+// then join the output of the subscribers not written yet).
+const drainChunk = 256
+
+// Run is the drain, on the loop: every publish handed to the loop since
+// the last drain is appended to the outbox of each of its subscribers
+// here, and then up to drainChunk of the subscribers waiting for a write
+// are written, each once, whatever it has queued; when some are left, the
+// drain rearms itself. A large fan-out thus leaves the loop free to read
+// between chunks, and the subscribers written later carry the publishes
+// that arrived meanwhile in the same write.
 func (q *loopQueue) Run(context.Context) error {
 	s := q.s
 	q.mu.Lock()
@@ -271,13 +289,30 @@ func (q *loopQueue) Run(context.Context) error {
 	q.deliveries.Add(q.delivered)
 	q.delivered = 0
 	q.closeSlow()
-	for i, c := range q.touched {
+	end := min(q.next+drainChunk, len(q.touched))
+	for i := q.next; i < end; i++ {
+		c := q.touched[i]
+		q.touched[i] = nil
+		if c.out.isDead() {
+			continue
+		}
 		if closeNow, gone := c.flush(); closeNow && !gone {
 			_ = c.gc.Wake(nil) // the loop's traffic ends it
 		}
-		q.touched[i] = nil
 	}
-	q.touched = q.touched[:0]
+	q.next = end
+	switch {
+	case q.next == len(q.touched):
+		q.touched, q.next = q.touched[:0], 0
+	default:
+		if q.next > len(q.touched)/2 { // keep the list from growing at its front
+			n := copy(q.touched, q.touched[q.next:])
+			clear(q.touched[n:])
+			q.touched, q.next = q.touched[:n], 0
+		}
+		q.mu.Lock()
+		q.arm()
+	}
 	return nil
 }
 
