@@ -85,6 +85,7 @@ const (
 	halfClosed                             // our side of the TCP connection is shut down
 	inFlush                                // flush holds out.wmu
 	readDone                               // input is over: the peer closed or the connection failed
+	socketFull                             // a direct write found the socket full: no eager writes until the next flush
 )
 
 // phase returns the connection's phase.

@@ -127,6 +127,7 @@ type loopQueue struct {
 	next       int
 	urgent     []*connection // scheduled subscribers that sent something lately: written first
 	now        moment        // the coarse time of the batch being appended
+	eager      int           // the outbox size from which deliver writes at once, for the topic being appended
 	delivered  uint64        // deliveries of the drain, added to deliveries at its end
 	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
@@ -340,7 +341,9 @@ func (q *loopQueue) appendPending() {
 		d := &batch[i]
 		d.t.mu.RLock()
 		if q.idx < len(d.t.loops) {
-			for _, c := range d.t.loops[q.idx].subs {
+			subs := d.t.loops[q.idx].subs
+			q.eager = min(max(eagerBacklog/max(len(subs), 1), minEagerWrite), maxEagerWrite)
+			for _, c := range subs {
 				if c != d.skip {
 					q.deliver(c, d.f, d.t.name)
 				}
@@ -401,16 +404,32 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 		q.slow(c, topic)
 		return
 	}
+	eager := false
 	if o.flags.has(midMessage) {
 		s.deferDelivery(c, f, topic)
 	} else {
 		b := o.buffer(&s.sends)
 		b.B = append(b.B, frame...)
 		q.schedule(c)
+		eager = len(b.B) >= q.eager && o.gnetPending == 0 && !c.flags.has(socketFull)
 	}
 	o.mu.Unlock()
 	q.delivered++
+	if eager {
+		c.writeNow()
+	}
 }
+
+// How much a subscriber's outbox may gather, waiting for the drain to
+// reach it, before deliver writes it at once: publishers that outrun the
+// drain make writes of many messages each, and yet the subscribers of a
+// topic on one loop hold at most about eagerBacklog of them together
+// (each between minEagerWrite and maxEagerWrite).
+const (
+	eagerBacklog  = 32 << 20
+	minEagerWrite = 4 << 10
+	maxEagerWrite = 64 << 10
+)
 
 // deliverTakeover is deliver for a subscriber that compresses with
 // context takeover: its frame is compressed with its own context, in turn
@@ -482,7 +501,11 @@ func (c *connection) writeNow() {
 	if b == nil || len(b.B) == 0 || len(b.ext) > 0 || o.gnetPending > 0 || o.flags&(dead|adopted) != 0 {
 		return
 	}
-	if n := writeAll(c.gc.Fd(), b.B); n > 0 {
+	n := writeAll(c.gc.Fd(), b.B)
+	if n < len(b.B) {
+		c.flags.set(socketFull, true)
+	}
+	if n > 0 {
 		b.B = b.B[:copy(b.B, b.B[n:])]
 		o.pong = 0
 	}

@@ -59,13 +59,6 @@ func (o *outbox) unsent() int {
 // the connection is gone. mu must be held.
 func (o *outbox) closed() bool { return o.flags&(closeQueued|dead) != 0 }
 
-// midMessage reports whether a fragmented message is being sent.
-func (o *outbox) midMessage() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.flags.has(midMessage)
-}
-
 // pending reports whether frames are queued and not yet handed to gnet.
 func (o *outbox) pending() bool {
 	o.mu.Lock()

@@ -133,6 +133,7 @@ func (c *connection) flush() (closeNow, gone bool) {
 	defer o.wmu.Unlock()
 	c.flags.set(inFlush, true)
 	defer c.flags.set(inFlush, false)
+	c.flags.set(socketFull, false) // gnet takes what the socket does not
 	c.signals.uncork()
 	o.mu.Lock()
 	b := o.buf
