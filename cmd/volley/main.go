@@ -1,9 +1,9 @@
 // Command volley runs the volley WebSocket server with an echo service on
 // /echo, a chat room on /chat and a demo page on / that uses both.
 //
-//	go run ./cmd/volley                 # listens on 127.0.0.1:8080
-//	go run ./cmd/volley -addr :9000 -loops 2 -max-message 1048576
-//	go run ./cmd/volley -api event      # /echo on the event-loop API
+//	go -C cmd/volley run .                 # listens on 127.0.0.1:8080
+//	go -C cmd/volley run . -addr :9000 -loops 2 -max-message 1048576
+//	go -C cmd/volley run . -api event      # /echo on the event-loop API
 //
 // It shuts down gracefully (close 1001 to every WebSocket) on SIGINT or
 // SIGTERM.
