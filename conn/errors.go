@@ -37,6 +37,9 @@ var (
 	// ErrCloseTimeout: Close did not see the peer's close frame within the
 	// close timeout. The connection is aborted.
 	ErrCloseTimeout = errors.New("conn: close handshake timed out")
+	// ErrInvalidTopic: a topic name that cannot be used: topics are 1 to
+	// 1024 bytes of valid UTF-8 without NUL. Errors wrap it with the reason.
+	ErrInvalidTopic = errors.New("conn: invalid topic name")
 	// ErrAborted: the connection was aborted (Abort, or the TCP connection
 	// ended without a close handshake while an operation waited).
 	ErrAborted = errors.New("conn: websocket aborted")

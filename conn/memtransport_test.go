@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,8 @@ type memTransport struct {
 	consumed   int // bytes reported by Consumed
 	delivered  int // bytes Deliver and PeerClose added
 	fails      []*conn.CloseError
-	aborts     int // Abort calls
+	aborts     int      // Abort calls
+	topics     []string // Subscribe's, in order
 }
 
 // newSession returns an open Session over a new memTransport whose close
@@ -610,4 +612,36 @@ func isDone(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// Subscribe implements session.Transport: it records the topic once.
+func (m *memTransport) Subscribe(topic string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sendClosed {
+		return conn.ErrClosed
+	}
+	if !slices.Contains(m.topics, topic) {
+		m.topics = append(m.topics, topic)
+	}
+	return nil
+}
+
+// Unsubscribe implements session.Transport.
+func (m *memTransport) Unsubscribe(topic string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.topics = slices.DeleteFunc(m.topics, func(s string) bool { return s == topic })
+	return nil
+}
+
+// Publish implements session.Transport: the in-memory connection has no
+// other subscribers to reach.
+func (m *memTransport) Publish(string, conn.MessageType, []byte) error { return nil }
+
+// Topics implements session.Transport.
+func (m *memTransport) Topics() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.topics)
 }

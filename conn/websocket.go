@@ -9,8 +9,8 @@ import (
 // engine package implements it; upgrade.Upgrader.Upgrade returns one.
 //
 // Concurrency: the send methods, Close, SendClose, Abort, State, Unsent,
-// CloseStatus, CloseStatusDescription, Done, Subprotocol and RemoteAddr
-// are safe from any goroutine; frames of concurrent sends never
+// CloseStatus, CloseStatusDescription, Done, Subprotocol, RemoteAddr and
+// the topic methods are safe from any goroutine; frames of concurrent sends never
 // interleave. The receive methods belong to one goroutine at a time.
 //
 // Buffers: data passed to a send method is copied before it returns. Data
@@ -118,4 +118,23 @@ type WebSocket interface {
 	Subprotocol() string
 	// RemoteAddr returns the peer's address.
 	RemoteAddr() net.Addr
+
+	// Subscribe adds the connection to topic's subscribers: every message
+	// published to topic (engine.Server.Publish, or another connection's
+	// Publish, on this node or, with a broker, on any node) is sent to it,
+	// in each publisher's order and after whatever was sent to it before
+	// the publish. Subscribing twice is one subscription. It returns an
+	// error wrapping ErrInvalidTopic for a bad name, ErrClosed once the
+	// connection is closing. Subscriptions end with the connection.
+	Subscribe(topic string) error
+	// Unsubscribe removes the connection from topic's subscribers; it is
+	// not an error when it was not one.
+	Unsubscribe(topic string) error
+	// Publish sends data as one message of type t to every subscriber of
+	// topic except this connection. It never waits for the peers, copies
+	// data before it returns, and fails only for a bad topic, type or
+	// UTF-8 text, or when a broker refuses the message.
+	Publish(topic string, t MessageType, data []byte) error
+	// Topics returns the topics the connection is subscribed to.
+	Topics() []string
 }

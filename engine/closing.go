@@ -17,7 +17,8 @@ import (
 // is reported.
 var errAbnormal = &conn.CloseError{Code: conn.StatusAbnormalClosure, Reason: "connection closed without a close handshake"}
 
-// localClose sends this side's close frame: StateOpen becomes
+// localClose sends this side's close frame (the connection's topic
+// subscriptions end: nothing more can be sent): StateOpen becomes
 // StateCloseSent (the peer has CloseTimeout to answer), StateCloseReceived
 // becomes StateClosed (the TCP connection ends once the frame is written),
 // which finish reports with report. It returns conn.ErrClosed in any other
@@ -36,6 +37,7 @@ func (c *connection) localClose(code conn.StatusCode, reason string, report erro
 		c.armEnding()
 		c.setDue(c.srv.coarseNow().add(c.srv.cfg.CloseTimeout))
 		c.unlockAndWake()
+		c.srv.unsubscribeAll(c) // nothing more can be sent to it
 		return nil
 	case conn.StateCloseReceived:
 		c.signals.setState(conn.StateClosed)
@@ -112,6 +114,7 @@ func (c *connection) failNow(err *conn.CloseError) {
 	}
 	prev := c.signals.setState(conn.StateAborted)
 	c.unlockAndWake()
+	c.srv.unsubscribeAll(c)
 	if !prev.Final() {
 		c.finish(err)
 	}
@@ -213,6 +216,7 @@ func (c *connection) finish(err error) {
 	if c.signals.mark(notifiedMark, true) {
 		return
 	}
+	c.srv.unsubscribeAll(c) // nothing more is sent to a closed WebSocket
 	c.receiver().closed(c, err)
 }
 

@@ -22,6 +22,11 @@ type compression struct {
 	sending bool // the message being sent (fragmented) is compressed
 	closed  bool // the connection is gone: the compressor is back in the pool
 	minSize int
+	// sharedBits is the server_max_window_bits of a connection that
+	// compresses without context takeover, whose published messages are
+	// compressed once for all such subscribers (fanout.go); 0 with context
+	// takeover.
+	sharedBits uint8
 	// releaseAt is the coarse time after which the ticker gives the kept
 	// compressor back; 0 when none is kept.
 	releaseAt atomicMoment
@@ -46,6 +51,13 @@ func (c *connection) setCompression(a *handshake.Accepted) {
 func (s *Server) newCompression(p *handshake.DeflateParams) *compression {
 	cfg := &s.cfg.Upgrade.Compression
 	z := &compression{minSize: cfg.MinSize}
+	bits := p.ServerMaxWindowBits
+	if bits < 8 || bits > 15 {
+		bits = 15
+	}
+	if p.ServerNoContextTakeover || bits < 15 { // as codec.Deflater.Init decides
+		z.sharedBits = uint8(bits)
+	}
 	z.defl.Init(s.flate, !p.ServerNoContextTakeover, p.ServerMaxWindowBits)
 	z.infl.Init(s.flate, !p.ClientNoContextTakeover, p.ClientMaxWindowBits)
 	return z

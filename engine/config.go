@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"runtime"
 	"slices"
 	"time"
@@ -91,10 +92,37 @@ type Config struct {
 	// MaxSubprotocols entries.
 	Upgrade upgrade.Options
 
+	// Broker carries topic publishes to and from the other nodes of a
+	// cluster (see Broker). Nil: topics are in-process, one node.
+	Broker Broker
+	// SlowSubscriber is what happens to a subscriber whose unsent bytes
+	// would pass MaxUnsentBytes with a published message: SlowClose (the
+	// default) closes it with 1008, so that nothing is lost silently;
+	// SlowSkip skips the message for it and counts it
+	// (TopicStats.Skipped). A publisher is never slowed down either way.
+	SlowSubscriber SlowSubscriberPolicy
+	// OnSlowSubscriber, when set, is called each time SlowSubscriber is
+	// applied: the topic, the subscriber's address, and whether it was
+	// closed (otherwise the message was skipped). It runs on an event
+	// loop and must not block.
+	OnSlowSubscriber func(topic string, remote net.Addr, closed bool)
+
 	// Logger receives handler panics and engine errors. Default
 	// slog.Default().
 	Logger *slog.Logger
 }
+
+// SlowSubscriberPolicy is what the server does with a topic subscriber
+// that does not read fast enough (see Config.SlowSubscriber).
+type SlowSubscriberPolicy uint8
+
+const (
+	// SlowClose closes a slow subscriber with 1008 (Policy Violation,
+	// reason "slow subscriber").
+	SlowClose SlowSubscriberPolicy = iota
+	// SlowSkip skips the message for a slow subscriber and counts it.
+	SlowSkip
+)
 
 // Defaults of Config.
 const (
@@ -191,6 +219,9 @@ func (c Config) withDefaults() (Config, error) {
 		if f.bad {
 			return c, fmt.Errorf("engine: Config.%s must not be negative", f.name)
 		}
+	}
+	if c.SlowSubscriber > SlowSkip {
+		return c, fmt.Errorf("engine: Config.SlowSubscriber %d is not a SlowSubscriberPolicy", c.SlowSubscriber)
 	}
 	if c.MaxHandshakeBytes > math.MaxInt32 {
 		// upgrade.Context keeps the head's length in 32 bits.

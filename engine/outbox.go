@@ -41,6 +41,7 @@ const (
 	hasSession                       // connection.user is a blocking session (set with it, under mu)
 	adopted                          // gnet closed the connection; its afterlife writes (afterlife.go)
 	timedOut                         // aborted: the peer left its output unread for WriteTimeout
+	midMessage                       // a fragmented message is being sent: no other data frame may come between
 )
 
 func (f outFlags) has(x outFlags) bool { return f&x != 0 }
@@ -57,6 +58,13 @@ func (o *outbox) unsent() int {
 // closed reports whether nothing more may be queued: a close frame is, or
 // the connection is gone. mu must be held.
 func (o *outbox) closed() bool { return o.flags&(closeQueued|dead) != 0 }
+
+// midMessage reports whether a fragmented message is being sent.
+func (o *outbox) midMessage() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flags.has(midMessage)
+}
 
 // pending reports whether frames are queued and not yet handed to gnet.
 func (o *outbox) pending() bool {

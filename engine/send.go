@@ -121,6 +121,17 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 	} else {
 		o.appendFrame(&c.srv.sends, op, rsv, fin, payload)
 	}
+	if !fin {
+		o.flags |= midMessage
+	} else if o.flags.has(midMessage) {
+		o.flags &^= midMessage
+		if c.signals.has(deferredMark) {
+			// Publishes wait for the end of this message (deferDelivery):
+			// the loop delivers them after it.
+			c.unlockAndWake()
+			return nil
+		}
+	}
 	if c.isEvent() {
 		c.unlockAndWake()
 	} else {

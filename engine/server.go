@@ -70,6 +70,21 @@ type Server struct {
 	// whose handlers are still at work (afterlife.go).
 	afterlives sideTable[*afterlife]
 
+	// Topics (topics.go, fanout.go): the index, each subscribed
+	// connection's topics, the publishes waiting for a connection's
+	// fragmented message, the loops' queues (one slot per event loop,
+	// filled as loops get subscribers), the frames' pool, counters.
+	topics     topicIndex
+	subs       sideTable[*connTopics]
+	deferrals  sideTable[[]deferred]
+	loops      []atomic.Pointer[loopQueue]
+	frames     sync.Pool
+	topicCount atomic.Int64
+	subCount   atomic.Int64
+	publishes  atomic.Uint64
+	received   atomic.Uint64
+	brokerOnce sync.Once // Broker.Close
+
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next
 	nconns   int
@@ -100,6 +115,7 @@ func New(cfg Config) *Server {
 		s.flate = codec.NewFlate(c.Upgrade.Compression.Level)
 	}
 	s.budget.max = c.MaxBufferedBytes
+	s.loops = make([]atomic.Pointer[loopQueue], max(c.EventLoops, 1))
 	s.start = time.Now()
 	s.clock.Store(momentOf(0))
 	return s
@@ -142,6 +158,11 @@ func (s *Server) ListenAndServe() error {
 func (s *Server) Start() error {
 	if s.cfgErr != nil {
 		return s.cfgErr
+	}
+	if b := s.cfg.Broker; b != nil {
+		if err := b.Start(s.fromBroker); err != nil {
+			return fmt.Errorf("engine: broker: %w", err)
+		}
 	}
 	go func() {
 		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+s.cfg.Addr,
@@ -255,6 +276,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err == nil {
 			err = ctx.Err()
 		}
+	}
+	if b := s.cfg.Broker; b != nil {
+		s.brokerOnce.Do(func() {
+			if cerr := b.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("engine: broker: %w", cerr)
+			}
+		})
 	}
 	return err
 }

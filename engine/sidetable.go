@@ -79,3 +79,16 @@ func (t *sideTable[V]) keys() []*connection {
 	}
 	return cs
 }
+
+// getOrSet returns c's value, recording the one mk makes when c has none,
+// and whether it was there already.
+func (t *sideTable[V]) getOrSet(c *connection, mk func() V) (V, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.m[c]; ok {
+		return v, true
+	}
+	v := mk()
+	t.put(c, v)
+	return v, false
+}

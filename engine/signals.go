@@ -23,18 +23,20 @@ const (
 
 // Marks.
 const (
-	drainWatched uint32     = 1 << (iota + 2) // in the server's drain set: the ticker wakes the loop
-	corkedSend                                // a send waits for its receiver's batch (see cork)
-	corkSeen                                  // the ticker saw corkedSend at its last scan
-	roomAwaited                               // a sender waits for room under MaxUnsentBytes
-	stalledMark                               // parsing is paused: the peer does not read (see stall)
-	endingMark                                // a close frame is queued: aux is the hard end
-	budgetMark                                // parsing is paused: the server is over its memory budget
-	shutdownMark                              // the shutdown's close frame was queued
-	failMark                                  // a blocking receiver has yet to reach a failure
-	notifiedMark                              // the receiver was told that the WebSocket is closed
-	offenderMark                              // the ticker picked the connection to close: over the memory budget
-	stateShift   = iota + 2                   // the WebSocket's State, in three bits
+	drainWatched   uint32     = 1 << (iota + 2) // in the server's drain set: the ticker wakes the loop
+	corkedSend                                  // a send waits for its receiver's batch (see cork)
+	corkSeen                                    // the ticker saw corkedSend at its last scan
+	roomAwaited                                 // a sender waits for room under MaxUnsentBytes
+	stalledMark                                 // parsing is paused: the peer does not read (see stall)
+	endingMark                                  // a close frame is queued: aux is the hard end
+	budgetMark                                  // parsing is paused: the server is over its memory budget
+	shutdownMark                                // the shutdown's close frame was queued
+	failMark                                    // a blocking receiver has yet to reach a failure
+	notifiedMark                                // the receiver was told that the WebSocket is closed
+	offenderMark                                // the ticker picked the connection to close: over the memory budget
+	subscribedMark                              // the connection subscribed to a topic (Server.subs)
+	deferredMark                                // publishes wait for the connection's fragmented message (Server.deferrals)
+	stateShift     = iota + 2                   // the WebSocket's State, in three bits
 )
 
 const stateMask uint32 = 7 << stateShift

@@ -79,6 +79,9 @@ func (c *connection) traffic() gnet.Action {
 	if c.checkTimers(now) {
 		return gnet.Close
 	}
+	if c.signals.has(deferredMark) {
+		c.redeliver()
+	}
 	closeNow, gone := c.flush()
 	if gone {
 		return gnet.None // gnet closed the connection in the write
@@ -298,6 +301,8 @@ func (c *connection) end(err error) {
 		s.failures.take(c)
 	}
 	c.signals.setState(conn.StateAborted)
+	s.unsubscribeAll(c)
+	c.dropDeferred()
 	if c.isEvent() || c.session() != nil {
 		c.finish(err)
 	}

@@ -62,6 +62,12 @@ type Transport interface {
 	RemoteAddr() net.Addr
 	// CloseTimeout bounds how long Close waits for the peer's close.
 	CloseTimeout() time.Duration
+	// Subscribe, Unsubscribe, Publish and Topics are the WebSocket's
+	// topic methods (see conn.WebSocket).
+	Subscribe(topic string) error
+	Unsubscribe(topic string) error
+	Publish(topic string, t conn.MessageType, data []byte) error
+	Topics() []string
 }
 
 // Session is a blocking WebSocket. It implements conn.WebSocket; see there
@@ -210,6 +216,20 @@ func (s *Session) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
 
 // Unsent returns the bytes queued for the peer and not yet written.
 func (s *Session) Unsent() int { return s.t.Unsent() }
+
+// Subscribe adds the WebSocket to topic's subscribers.
+func (s *Session) Subscribe(topic string) error { return s.t.Subscribe(topic) }
+
+// Unsubscribe removes the WebSocket from topic's subscribers.
+func (s *Session) Unsubscribe(topic string) error { return s.t.Unsubscribe(topic) }
+
+// Publish sends a message to every subscriber of topic but this one.
+func (s *Session) Publish(topic string, t conn.MessageType, data []byte) error {
+	return s.t.Publish(topic, t, data)
+}
+
+// Topics returns the topics the WebSocket is subscribed to.
+func (s *Session) Topics() []string { return s.t.Topics() }
 
 // Abort ends the connection at once.
 func (s *Session) Abort() { s.t.Abort() }
