@@ -103,8 +103,10 @@ type delivery struct {
 }
 
 // loopQueue is one event loop's share of the topics: the publishes handed
-// to it since its last drain, and its counters. A publish arms it with one
-// EventLoop.Execute when it is idle; the drain takes the whole batch.
+// to it since its last drain, and its counters. A publish arms it when it
+// is idle, by ringing its doorbell (doorbell.go), or with an
+// EventLoop.Execute until the loop has the doorbell; the drain takes the
+// whole batch.
 type loopQueue struct {
 	s   *Server
 	el  gnet.EventLoop
@@ -112,11 +114,14 @@ type loopQueue struct {
 
 	mu      sync.Mutex
 	pending []delivery
-	armed   bool // an Execute is queued and has not taken the batch yet
+	armed   bool // a drain is coming and has not taken the batch yet
+	bell    int  // the publishers' end of the doorbell (doorbell.go), -1 for none
+	ringing bool // the loop adopted the doorbell: arm by ringing it
 
 	// The loop's own, between drains.
 	spare      []delivery
 	touched    []*connection // subscribers whose outbox the drain scheduled
+	delivered  uint64        // deliveries of the drain, added to deliveries at its end
 	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
@@ -140,8 +145,9 @@ func (s *Server) loopOf(c *connection) *loopQueue {
 	for i := range s.loops {
 		q := s.loops[i].Load()
 		if q == nil {
-			q = &loopQueue{s: s, el: el, idx: i}
+			q = &loopQueue{s: s, el: el, idx: i, bell: -1}
 			s.loops[i].Store(q)
+			q.installDoorbell()
 			return q
 		}
 		if q.el == el {
@@ -218,6 +224,9 @@ func (q *loopQueue) push(d delivery) {
 	q.pending = append(q.pending, d)
 	arm := !q.armed
 	q.armed = true
+	if arm && q.ring() {
+		arm = false
+	}
 	q.mu.Unlock()
 	if arm {
 		if err := q.el.Execute(context.Background(), q); err != nil {
@@ -259,6 +268,8 @@ func (q *loopQueue) Run(context.Context) error {
 		*d = delivery{}
 	}
 	q.spare = batch[:0]
+	q.deliveries.Add(q.delivered)
+	q.delivered = 0
 	q.closeSlow()
 	for i, c := range q.touched {
 		if closeNow, gone := c.flush(); closeNow && !gone {
@@ -272,7 +283,8 @@ func (q *loopQueue) Run(context.Context) error {
 
 // deliver appends f to c's outbox, or applies the slow-subscriber policy
 // when it would pass MaxUnsentBytes. A subscriber in the middle of sending
-// a fragmented message gets it after that message (deferred). Loop only.
+// a fragmented message gets it right after that message's last frame
+// (deferDelivery). Loop only.
 func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	s := q.s
 	frame, shared := f.frameFor(s, c.z)
@@ -293,20 +305,20 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	case o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.flags.has(midMessage):
-		o.mu.Unlock()
-		s.deferDelivery(c, f, topic)
-		return
 	case o.unsent()+len(frame) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
 	}
-	b := o.buffer(&s.sends)
-	b.B = append(b.B, frame...)
-	q.schedule(c)
+	if o.flags.has(midMessage) {
+		s.deferDelivery(c, f, topic)
+	} else {
+		b := o.buffer(&s.sends)
+		b.B = append(b.B, frame...)
+		q.schedule(c)
+	}
 	o.mu.Unlock()
-	q.deliveries.Add(1)
+	q.delivered++
 }
 
 // deliverTakeover is deliver for a subscriber that compresses with
@@ -328,13 +340,15 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	case z.closed || o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.flags.has(midMessage):
-		o.mu.Unlock()
-		s.deferDelivery(c, f, topic)
-		return
 	case o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
+		return
+	}
+	if o.flags.has(midMessage) {
+		s.deferDelivery(c, f, topic)
+		o.mu.Unlock()
+		q.delivered++
 		return
 	}
 	o.mu.Unlock()
@@ -343,7 +357,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	if !o.closed() {
 		o.appendFrame(&s.sends, codec.OpCode(f.typ), rsv, true, p)
 		q.schedule(c)
-		q.deliveries.Add(1)
+		q.delivered++
 	}
 	o.mu.Unlock()
 	if scratch != nil {
@@ -435,44 +449,36 @@ type deferred struct {
 	topic string
 }
 
-// deferDelivery holds f for c until its fragmented message is finished
-// (the loop delivers it then: redeliver). Loop only.
+// deferDelivery holds f for c until the fragmented message it is sending
+// ends (appendDeferred). Loop only; out.mu is held.
 func (s *Server) deferDelivery(c *connection, f *pubFrame, topic string) {
 	f.refs.Add(1)
 	list, _ := s.deferrals.get(c)
 	s.deferrals.set(c, append(list, deferred{f, topic}))
 	c.signals.mark(deferredMark, true)
-	// The message may have ended meanwhile, with no wake-up to come.
-	if !c.out.midMessage() {
-		_ = c.gc.Wake(nil)
-	}
 }
 
-// redeliver delivers what was deferred for c, now that its fragmented
-// message is finished (or it ended). Loop only.
-func (c *connection) redeliver() {
+// appendDeferred queues, right after the last frame of the fragmented
+// message c was sending, the publishes that waited for it. out.mu is held,
+// and so is z.mu on a permessage-deflate connection (its frames are
+// compressed in turn with its sends). Any goroutine.
+func (c *connection) appendDeferred() {
 	s := c.srv
-	if c.out.midMessage() {
-		return
-	}
+	o := &c.out
 	c.signals.mark(deferredMark, false)
 	list, _ := s.deferrals.take(c)
-	q := s.loopOf(c)
 	for _, d := range list {
-		if q != nil && !c.out.isDead() {
-			q.deliver(c, d.f, d.topic)
-		}
-		d.f.release(s)
-	}
-	// What deliver scheduled is written by the traffic calling this.
-	if q != nil {
-		q.closeSlow()
-		for i, t := range q.touched {
-			if t == c {
-				q.touched = append(q.touched[:i], q.touched[i+1:]...)
-				break
+		if frame, ok := d.f.frameFor(s, c.z); ok {
+			b := o.buffer(&s.sends)
+			b.B = append(b.B, frame...)
+		} else {
+			p, rsv, scratch := c.z.compress(s, true, true, d.f.payload())
+			o.appendFrame(&s.sends, codec.OpCode(d.f.typ), rsv, true, p)
+			if scratch != nil {
+				s.msgs.Put(scratch)
 			}
 		}
+		d.f.release(s)
 	}
 }
 

@@ -79,9 +79,6 @@ func (c *connection) traffic() gnet.Action {
 	if c.checkTimers(now) {
 		return gnet.Close
 	}
-	if c.signals.has(deferredMark) {
-		c.redeliver()
-	}
 	closeNow, gone := c.flush()
 	if gone {
 		return gnet.None // gnet closed the connection in the write
