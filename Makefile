@@ -40,3 +40,10 @@ bench-capped:
 # rounds: see scripts/bench-ab.sh.
 bench-ab:
 	./scripts/bench-ab.sh $(BASE)
+
+# Fan-out benchmark: volley's topics against a registry of connections and
+# the peers' broadcast, f1 f2 f3 steady-f2, the server capped at half a
+# core (CAP= for none; settings: scripts/bench-fanout.sh).
+.PHONY: bench-fanout
+bench-fanout:
+	CAP=$${CAP-0.5} ./scripts/bench-fanout.sh

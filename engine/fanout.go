@@ -120,9 +120,10 @@ type loopQueue struct {
 
 	// The loop's own, between drains.
 	spare      []delivery
-	touched    []*connection // subscribers whose outbox the drain scheduled
-	delivered  uint64        // deliveries of the drain, added to deliveries at its end
-	slowCloses []slowClose   // slow subscribers the drain closes at its end
+	touched    []*connection // subscribers whose outbox the drain scheduled, written from next on
+	next       int
+	delivered  uint64      // deliveries of the drain, added to deliveries at its end
+	slowCloses []slowClose // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
 	deliveries atomic.Uint64
@@ -222,30 +223,47 @@ func (s *Server) deliverLocal(name string, typ conn.MessageType, data []byte, sk
 func (q *loopQueue) push(d delivery) {
 	q.mu.Lock()
 	q.pending = append(q.pending, d)
-	arm := !q.armed
+	q.arm()
+}
+
+// arm makes the loop run a drain, unless one is coming: it rings the
+// doorbell, or falls back to EventLoop.Execute. q.mu is held, and released.
+func (q *loopQueue) arm() {
+	if q.armed {
+		q.mu.Unlock()
+		return
+	}
 	q.armed = true
-	if arm && q.ring() {
-		arm = false
+	if q.ring() {
+		q.mu.Unlock()
+		return
 	}
 	q.mu.Unlock()
-	if arm {
-		if err := q.el.Execute(context.Background(), q); err != nil {
-			// The loops are stopping: nothing will be written.
-			q.mu.Lock()
-			batch := q.pending
-			q.pending = nil
-			q.armed = false
-			q.mu.Unlock()
-			for _, d := range batch {
-				d.f.release(q.s)
-			}
+	if err := q.el.Execute(context.Background(), q); err != nil {
+		// The loops are stopping: nothing will be written.
+		q.mu.Lock()
+		batch := q.pending
+		q.pending = nil
+		q.armed = false
+		q.mu.Unlock()
+		for _, d := range batch {
+			d.f.release(q.s)
 		}
 	}
 }
 
-// Run is the drain, on the loop: every publish of the batch is appended
-// to the outbox of each of its subscribers here, and then each subscriber
-// is written once.
+// drainChunk is the most subscribers one drain writes before it lets the
+// loop serve its other connections (and read further publishes, which
+// then join the output of the subscribers not written yet).
+const drainChunk = 256
+
+// Run is the drain, on the loop: every publish handed to the loop since
+// the last drain is appended to the outbox of each of its subscribers
+// here, and then up to drainChunk of the subscribers waiting for a write
+// are written, each once, whatever it has queued; when some are left, the
+// drain rearms itself. A large fan-out thus leaves the loop free to read
+// between chunks, and the subscribers written later carry the publishes
+// that arrived meanwhile in the same write.
 func (q *loopQueue) Run(context.Context) error {
 	s := q.s
 	q.mu.Lock()
@@ -271,13 +289,30 @@ func (q *loopQueue) Run(context.Context) error {
 	q.deliveries.Add(q.delivered)
 	q.delivered = 0
 	q.closeSlow()
-	for i, c := range q.touched {
+	end := min(q.next+drainChunk, len(q.touched))
+	for i := q.next; i < end; i++ {
+		c := q.touched[i]
+		q.touched[i] = nil
+		if c.out.isDead() {
+			continue
+		}
 		if closeNow, gone := c.flush(); closeNow && !gone {
 			_ = c.gc.Wake(nil) // the loop's traffic ends it
 		}
-		q.touched[i] = nil
 	}
-	q.touched = q.touched[:0]
+	q.next = end
+	switch {
+	case q.next == len(q.touched):
+		q.touched, q.next = q.touched[:0], 0
+	default:
+		if q.next > len(q.touched)/2 { // keep the list from growing at its front
+			n := copy(q.touched, q.touched[q.next:])
+			clear(q.touched[n:])
+			q.touched, q.next = q.touched[:n], 0
+		}
+		q.mu.Lock()
+		q.arm()
+	}
 	return nil
 }
 
@@ -294,7 +329,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	}
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
 		// What this drain queued so far goes to the socket first: it is
 		// over the limit only if the kernel does not take it.
 		o.mu.Unlock()
@@ -305,7 +340,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	case o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.unsent()+len(frame) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
@@ -331,7 +366,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	defer z.mu.Unlock()
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
 		o.mu.Unlock()
 		c.writeNow()
 		o.mu.Lock()
@@ -340,7 +375,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	case z.closed || o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
@@ -449,12 +484,32 @@ type deferred struct {
 	topic string
 }
 
+// deferredList is what waits for a connection's fragmented message.
+type deferredList struct {
+	items []deferred
+	bytes int // their frames' length: they count against MaxUnsentBytes
+}
+
+// deferredBytes returns the bytes of the publishes waiting for c's
+// fragmented message; out.mu is held.
+func (c *connection) deferredBytes() int {
+	if !c.signals.has(deferredMark) {
+		return 0
+	}
+	l, _ := c.srv.deferrals.get(c)
+	if l == nil {
+		return 0
+	}
+	return l.bytes
+}
+
 // deferDelivery holds f for c until the fragmented message it is sending
 // ends (appendDeferred). Loop only; out.mu is held.
 func (s *Server) deferDelivery(c *connection, f *pubFrame, topic string) {
 	f.refs.Add(1)
-	list, _ := s.deferrals.get(c)
-	s.deferrals.set(c, append(list, deferred{f, topic}))
+	l, _ := s.deferrals.getOrSet(c, func() *deferredList { return new(deferredList) })
+	l.items = append(l.items, deferred{f, topic})
+	l.bytes += len(f.b)
 	c.signals.mark(deferredMark, true)
 }
 
@@ -466,8 +521,11 @@ func (c *connection) appendDeferred() {
 	s := c.srv
 	o := &c.out
 	c.signals.mark(deferredMark, false)
-	list, _ := s.deferrals.take(c)
-	for _, d := range list {
+	l, _ := s.deferrals.take(c)
+	if l == nil {
+		return
+	}
+	for _, d := range l.items {
 		if frame, ok := d.f.frameFor(s, c.z); ok {
 			b := o.buffer(&s.sends)
 			b.B = append(b.B, frame...)
@@ -488,8 +546,11 @@ func (c *connection) dropDeferred() {
 	if !c.signals.mark(deferredMark, false) {
 		return
 	}
-	list, _ := c.srv.deferrals.take(c)
-	for _, d := range list {
+	l, _ := c.srv.deferrals.take(c)
+	if l == nil {
+		return
+	}
+	for _, d := range l.items {
 		d.f.release(c.srv)
 	}
 }

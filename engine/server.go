@@ -76,7 +76,7 @@ type Server struct {
 	// filled as loops get subscribers), the frames' pool, counters.
 	topics     topicIndex
 	subs       sideTable[*connTopics]
-	deferrals  sideTable[[]deferred]
+	deferrals  sideTable[*deferredList]
 	loops      []atomic.Pointer[loopQueue]
 	frames     sync.Pool
 	topicCount atomic.Int64

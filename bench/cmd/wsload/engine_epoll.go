@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/volley-ws/volley/bench/internal/hist"
+	"github.com/volley-ws/volley/bench/internal/sock"
 )
 
 // epollEngine runs the connections on a few event loops of its own (one
@@ -34,7 +37,7 @@ type eloop struct {
 	events []syscall.EpollEvent
 	iov    []syscall.Iovec
 	alive  int
-	hist   histogram
+	hist   hist.Histogram
 
 	nMsgs, nMism uint64 // loop-local totals, published below
 	msgs, mism   atomic.Uint64
@@ -49,29 +52,6 @@ type econn struct {
 	wqOff   int // ... and bytes of the next one
 	pollOut bool
 	dead    bool
-}
-
-// takeFd detaches the socket from Go's netpoller: a duplicate descriptor,
-// non-blocking, owned by the engine; the net.TCPConn is closed.
-func takeFd(nc *net.TCPConn) (int, error) {
-	rc, err := nc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	var derr error
-	if err := rc.Control(func(f uintptr) { fd, derr = syscall.Dup(int(f)) }); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, derr
-	}
-	nc.Close()
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }
 
 func newEpollEngine(ld *load, nloops int, conns []*net.TCPConn, rests [][]byte, streams []*stream) (*epollEngine, error) {
@@ -95,7 +75,7 @@ func newEpollEngine(ld *load, nloops int, conns []*net.TCPConn, rests [][]byte, 
 		})
 	}
 	for i, nc := range conns {
-		fd, err := takeFd(nc)
+		fd, err := sock.TakeFd(nc)
 		if err != nil {
 			return nil, fmt.Errorf("conn %d: %w", i, err)
 		}
@@ -143,10 +123,10 @@ func (e *epollEngine) totals() (msgs, mismatch uint64) {
 	return msgs, mismatch
 }
 
-func (e *epollEngine) histogram() *histogram {
-	h := new(histogram)
+func (e *epollEngine) histogram() *hist.Histogram {
+	h := new(hist.Histogram)
 	for _, l := range e.loops {
-		h.merge(&l.hist)
+		h.Merge(&l.hist)
 	}
 	return h
 }
@@ -238,7 +218,7 @@ func (l *eloop) run() {
 // readable reads everything the socket has, parses it and answers.
 func (l *eloop) readable(c *econn, ph int32) {
 	for {
-		n, err := rawRead(c.fd, l.buf)
+		n, err := sock.Read(c.fd, l.buf)
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) {
 				continue
@@ -313,7 +293,7 @@ func (l *eloop) flush(c *econn) {
 	}
 	out := c.s.out
 	for c.outOff < len(out) {
-		n, err := rawWrite(c.fd, out[c.outOff:])
+		n, err := sock.Write(c.fd, out[c.outOff:])
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) {
 				continue
@@ -357,7 +337,7 @@ func (l *eloop) flushFrames(c *econn) {
 			iov = append(iov, v)
 			total += len(f)
 		}
-		n, err := rawWritev(c.fd, iov)
+		n, err := sock.Writev(c.fd, iov)
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) {
 				continue
@@ -421,31 +401,4 @@ func (l *eloop) drop(c *econn) {
 	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	syscall.Close(c.fd)
 	l.alive--
-}
-
-// rawRead and rawWrite are read(2) and write(2) on a non-blocking socket
-// without telling the scheduler (they never block): no
-// entersyscall/exitsyscall per message.
-func rawRead(fd int, p []byte) (int, error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
-
-func rawWritev(fd int, iov []syscall.Iovec) (int, error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
 }

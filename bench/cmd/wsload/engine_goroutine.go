@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/hist"
+
 	"errors"
 	"net"
 	"os"
@@ -23,7 +25,7 @@ type gconn struct {
 	nc   *net.TCPConn
 	s    *stream
 	rest []byte // bytes received with the handshake response
-	hist histogram
+	hist hist.Histogram
 	msgs atomic.Uint64
 	mism atomic.Uint64
 }
@@ -66,10 +68,10 @@ func (e *goroutineEngine) totals() (msgs, mismatch uint64) {
 	return msgs, mismatch
 }
 
-func (e *goroutineEngine) histogram() *histogram {
-	h := new(histogram)
+func (e *goroutineEngine) histogram() *hist.Histogram {
+	h := new(hist.Histogram)
 	for _, g := range e.conns {
-		h.merge(&g.hist)
+		h.Merge(&g.hist)
 	}
 	return h
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/volley-ws/volley/bench/internal/hist"
+
 	"fmt"
 	"os"
 	"sync"
@@ -57,5 +59,5 @@ type engine interface {
 	// from any goroutine.
 	totals() (msgs, mismatch uint64)
 	// histogram merges the latency histograms (after wait).
-	histogram() *histogram
+	histogram() *hist.Histogram
 }

@@ -20,8 +20,6 @@
 package main
 
 import (
-	"github.com/volley-ws/volley/bench/internal/proc"
-
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,10 +31,12 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/volley-ws/volley/bench/internal/hist"
+	"github.com/volley-ws/volley/bench/internal/proc"
+	"github.com/volley-ws/volley/bench/internal/wsdial"
 )
 
 type config struct {
@@ -117,23 +117,6 @@ func parseFlags(args []string) (*config, error) {
 	return c, nil
 }
 
-// latencies in microseconds
-type latencies struct {
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p999"`
-	Max  float64 `json:"max"`
-}
-
-func latenciesOf(h *histogram) latencies {
-	us := func(ns int64) float64 { return math.Round(float64(ns)/10) / 100 }
-	return latencies{
-		P50: us(h.quantile(0.50)), P90: us(h.quantile(0.90)), P99: us(h.quantile(0.99)),
-		P999: us(h.quantile(0.999)), Max: us(h.max),
-	}
-}
-
 type result struct {
 	Label    string `json:"label,omitempty"`
 	Kind     string `json:"kind"` // "load" or "idle"
@@ -148,26 +131,26 @@ type result struct {
 	Sources  int    `json:"sources"`
 	GoMaxP   int    `json:"gomaxprocs"`
 
-	Opened     int       `json:"opened"`
-	DialErrors int       `json:"dial_errors"`
-	OpenSecs   float64   `json:"open_s"`
-	OpenPerSec float64   `json:"open_per_s"`
-	OpenLatUS  latencies `json:"open_lat_us"`
+	Opened     int            `json:"opened"`
+	DialErrors int            `json:"dial_errors"`
+	OpenSecs   float64        `json:"open_s"`
+	OpenPerSec float64        `json:"open_per_s"`
+	OpenLatUS  hist.Latencies `json:"open_lat_us"`
 
 	// load
-	Seconds        float64    `json:"seconds,omitempty"`
-	Msgs           uint64     `json:"msgs,omitempty"`
-	MsgsPerSec     float64    `json:"msgs_per_s,omitempty"`
-	MBPerSec       float64    `json:"mb_per_s,omitempty"`
-	LatUS          *latencies `json:"lat_us,omitempty"`
-	Min1sMsgsPerS  float64    `json:"min_1s_msgs_per_s,omitempty"`
-	StalledSeconds int        `json:"stalled_seconds"`
-	Mismatches     uint64     `json:"mismatches"`
-	ConnErrors     uint64     `json:"conn_errors"`
-	Lost           uint64     `json:"lost"`
-	ClosedOK       uint64     `json:"closed_ok"`
-	CloseTimeouts  uint64     `json:"close_timeouts"`
-	Errors         uint64     `json:"errors"`
+	Seconds        float64         `json:"seconds,omitempty"`
+	Msgs           uint64          `json:"msgs,omitempty"`
+	MsgsPerSec     float64         `json:"msgs_per_s,omitempty"`
+	MBPerSec       float64         `json:"mb_per_s,omitempty"`
+	LatUS          *hist.Latencies `json:"lat_us,omitempty"`
+	Min1sMsgsPerS  float64         `json:"min_1s_msgs_per_s,omitempty"`
+	StalledSeconds int             `json:"stalled_seconds"`
+	Mismatches     uint64          `json:"mismatches"`
+	ConnErrors     uint64          `json:"conn_errors"`
+	Lost           uint64          `json:"lost"`
+	ClosedOK       uint64          `json:"closed_ok"`
+	CloseTimeouts  uint64          `json:"close_timeouts"`
+	Errors         uint64          `json:"errors"`
 
 	// idle
 	RSSBefore    int64   `json:"rss_before,omitempty"`
@@ -243,70 +226,6 @@ func newResult(cfg *config, kind string) *result {
 	return r
 }
 
-// openAll opens n connections, cfg.dialers at a time, and reports
-// progress. Failed slots are nil.
-func openAll(cfg *config, d *dialer, stop <-chan struct{}) (conns []*net.TCPConn, rests [][]byte, h *histogram, failed int, elapsed time.Duration) {
-	conns = make([]*net.TCPConn, cfg.conns)
-	rests = make([][]byte, cfg.conns)
-	var next, opened, nfail atomic.Int64
-	var mu sync.Mutex
-	h = new(histogram)
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fmt.Fprintf(os.Stderr, "[%5.1fs open] %d/%d connections, %d failed\n",
-					time.Since(start).Seconds(), opened.Load(), cfg.conns, nfail.Load())
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	var logged atomic.Int64
-	for range min(cfg.dialers, cfg.conns) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local histogram
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= cfg.conns {
-					break
-				}
-				select {
-				case <-stop:
-					nfail.Add(1)
-					continue
-				default:
-				}
-				t0 := time.Now()
-				c, rest, err := d.dial(i)
-				if err != nil {
-					nfail.Add(1)
-					if logged.Add(1) <= 10 {
-						fmt.Fprintf(os.Stderr, "wsload: conn %d: %v\n", i, err)
-					}
-					continue
-				}
-				local.record(int64(time.Since(t0)))
-				conns[i], rests[i] = c, rest
-				opened.Add(1)
-			}
-			mu.Lock()
-			h.merge(&local)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	close(done)
-	return conns, rests, h, int(nfail.Load()), time.Since(start)
-}
-
 func interrupted() <-chan struct{} {
 	ch := make(chan struct{})
 	sig := make(chan os.Signal, 1)
@@ -326,10 +245,11 @@ func runLoad(cfg *config) (*result, error) {
 		res.Type = cfg.msgType
 	}
 	stop := interrupted()
-	d := newDialer(cfg.addr, cfg.path, cfg.mode == "raw", cfg.sources, cfg.timeout)
-	all, allRests, oh, failed, took := openAll(cfg, d, stop)
-	res.DialErrors, res.OpenSecs = failed, took.Seconds()
-	res.OpenLatUS = latenciesOf(oh)
+	d := wsdial.New(cfg.addr, cfg.path, cfg.mode == "raw", cfg.sources, cfg.timeout)
+	op := wsdial.OpenAll(d, cfg.conns, cfg.dialers, stop, "wsload")
+	all, allRests, took := op.Conns, op.Rests, op.Elapsed
+	res.DialErrors, res.OpenSecs = op.Failed, took.Seconds()
+	res.OpenLatUS = op.Lat.Latencies()
 	var conns []*net.TCPConn
 	var rests [][]byte
 	var streams []*stream
@@ -416,9 +336,9 @@ func runLoad(cfg *config) (*result, error) {
 
 	ok := wait(cfg.warmup, "warmup", nil)
 	var startMsgs uint64
-	var c0 cpuMeter
+	var c0 proc.Meter
 	if ok {
-		c0 = sampleCPU(cfg.pid)
+		c0 = proc.Sample(cfg.pid)
 		startMsgs, _ = eng.totals()
 		ld.phase.Store(phaseMeasure)
 		lastMsgs, lastAt = startMsgs, time.Now()
@@ -431,7 +351,7 @@ func runLoad(cfg *config) (*result, error) {
 			}
 		})
 		ld.phase.Store(phaseDrain)
-		c1 := sampleCPU(cfg.pid)
+		c1 := proc.Sample(cfg.pid)
 		endMsgs, _ := eng.totals()
 		elapsed := time.Since(measuredStart)
 		res.Seconds = elapsed.Seconds()
@@ -441,9 +361,9 @@ func runLoad(cfg *config) (*result, error) {
 		if !math.IsInf(min1s, 1) {
 			res.Min1sMsgsPerS = math.Round(min1s)
 		}
-		res.ServerCPUPct, res.ClientCPUPct = cpuPercent(c0, c1)
-		res.CoreBusyPct = coreBusyPercent(c0, c1)
-		res.OthersCPUPct = othersPercent(c0, c1)
+		res.ServerCPUPct, res.ClientCPUPct = proc.CPUPercent(c0, c1)
+		res.CoreBusyPct = proc.CoreBusyPercent(c0, c1)
+		res.OthersCPUPct = proc.OthersPercent(c0, c1)
 	}
 	ld.phase.Store(phaseDrain)
 	eng.drainStarted()
@@ -461,7 +381,7 @@ func runLoad(cfg *config) (*result, error) {
 	}
 	// mismatches anywhere in the run count, not only in the measured part
 	res.Mismatches = allMism
-	lat := latenciesOf(eng.histogram())
+	lat := eng.histogram().Latencies()
 	res.LatUS = &lat
 	res.ConnErrors = ld.connErrs.Load()
 	res.Lost = ld.lost.Load()
@@ -483,15 +403,16 @@ func runIdle(cfg *config) (*result, error) {
 			return res, err
 		}
 	}
-	c0 := sampleCPU(cfg.pid)
-	d := newDialer(cfg.addr, cfg.path, cfg.mode == "raw", cfg.sources, cfg.timeout)
-	conns, _, oh, failed, took := openAll(cfg, d, stop)
-	c1 := sampleCPU(cfg.pid)
-	res.ServerCPUPct, res.ClientCPUPct = cpuPercent(c0, c1)
-	res.CoreBusyPct = coreBusyPercent(c0, c1)
-	res.OthersCPUPct = othersPercent(c0, c1)
-	res.DialErrors, res.OpenSecs = failed, took.Seconds()
-	res.OpenLatUS = latenciesOf(oh)
+	c0 := proc.Sample(cfg.pid)
+	d := wsdial.New(cfg.addr, cfg.path, cfg.mode == "raw", cfg.sources, cfg.timeout)
+	op := wsdial.OpenAll(d, cfg.conns, cfg.dialers, stop, "wsload")
+	conns, took := op.Conns, op.Elapsed
+	c1 := proc.Sample(cfg.pid)
+	res.ServerCPUPct, res.ClientCPUPct = proc.CPUPercent(c0, c1)
+	res.CoreBusyPct = proc.CoreBusyPercent(c0, c1)
+	res.OthersCPUPct = proc.OthersPercent(c0, c1)
+	res.DialErrors, res.OpenSecs = op.Failed, took.Seconds()
+	res.OpenLatUS = op.Lat.Latencies()
 	for _, c := range conns {
 		if c != nil {
 			res.Opened++

@@ -5,16 +5,19 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/volley-ws/volley/bench/internal/hist"
+	"github.com/volley-ws/volley/bench/internal/wsframe"
 )
 
 // WebSocket opcodes (RFC 6455 section 5.2).
 const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
+	opContinuation = wsframe.OpContinuation
+	opText         = wsframe.OpText
+	opBinary       = wsframe.OpBinary
+	opClose        = wsframe.OpClose
+	opPing         = wsframe.OpPing
+	opPong         = wsframe.OpPong
 )
 
 // seqAlphabet encodes sequence numbers as ASCII, six bits a character, so
@@ -100,12 +103,12 @@ type stream struct {
 	// counters, owned by the goroutine that drives the stream
 	msgs     uint64
 	mismatch uint64
-	hist     *histogram
+	hist     *hist.Histogram
 }
 
 // newStream prepares connection id's frames. mask must not be all zero for
 // a WebSocket (any value is valid; zero is merely unusual).
-func newStream(id int, raw bool, opcode byte, size, inflight int, mask [4]byte, h *histogram) *stream {
+func newStream(id int, raw bool, opcode byte, size, inflight int, mask [4]byte, h *hist.Histogram) *stream {
 	s := &stream{
 		id:       id,
 		raw:      raw,
@@ -124,34 +127,10 @@ func newStream(id int, raw bool, opcode byte, size, inflight int, mask [4]byte, 
 	if raw {
 		s.tmpl = append([]byte(nil), s.pattern...)
 	} else {
-		s.tmpl = appendClientFrame(nil, opcode, s.pattern, mask)
+		s.tmpl = wsframe.AppendClient(nil, opcode, s.pattern, mask)
 		s.hdrLen = len(s.tmpl) - size
 	}
 	return s
-}
-
-// appendClientFrame appends one final, masked client frame carrying
-// payload.
-func appendClientFrame(dst []byte, opcode byte, payload []byte, mask [4]byte) []byte {
-	n := len(payload)
-	dst = append(dst, 0x80|opcode)
-	switch {
-	case n <= 125:
-		dst = append(dst, 0x80|byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 0x80|126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 0x80|127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	dst = append(dst, mask[:]...)
-	start := len(dst)
-	dst = append(dst, payload...)
-	for i := range n {
-		dst[start+i] ^= mask[i&3]
-	}
-	return dst
 }
 
 // zeroCopyMin is the message size from which the epoll engine writes the
@@ -200,10 +179,10 @@ func (s *stream) queue(now int64) {
 func (s *stream) queueControl(op byte, payload []byte) {
 	if s.slots != nil {
 		// rare (pings, the close): a frame of its own
-		s.wq = append(s.wq, appendClientFrame(nil, op, payload, s.mask))
+		s.wq = append(s.wq, wsframe.AppendClient(nil, op, payload, s.mask))
 		return
 	}
-	s.out = appendClientFrame(s.out, op, payload, s.mask)
+	s.out = wsframe.AppendClient(s.out, op, payload, s.mask)
 }
 
 // queueClose appends a close frame with status 1000.
@@ -242,7 +221,7 @@ func (s *stream) complete(now int64, record, more bool) {
 		s.mismatch++
 	} else {
 		if record {
-			s.hist.record(now - s.sentAt[s.recvSeq%uint64(s.inflight)])
+			s.hist.Record(now - s.sentAt[s.recvSeq%uint64(s.inflight)])
 		}
 		s.recvSeq++
 	}

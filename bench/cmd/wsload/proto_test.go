@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
-	"sort"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/volley-ws/volley/bench/internal/hist"
 )
 
 // clientFrames splits masked client frames into (opcode, unmasked payload).
@@ -83,7 +83,7 @@ func feedInChunks(t testing.TB, s *stream, b []byte, chunk int) (int, error) {
 func TestRoundTripEverySplit(t *testing.T) {
 	for _, size := range []int{1, 5, 8, 32, 125, 126, 200, 65535, 65536, 70000} {
 		for _, op := range []byte{opText, opBinary} {
-			var h histogram
+			var h hist.Histogram
 			s := newStream(7, false, op, size, 3, [4]byte{1, 2, 3, 4}, &h)
 			for range 3 {
 				s.queue(0)
@@ -108,8 +108,8 @@ func TestRoundTripEverySplit(t *testing.T) {
 					t.Fatalf("size %d chunk %d: done %d mismatch %d outstanding %d", size, chunk, done, s.mismatch, s.outstanding())
 				}
 			}
-			if h.n != uint64(3*len(chunks)) {
-				t.Fatalf("histogram has %d values", h.n)
+			if h.Count() != uint64(3*len(chunks)) {
+				t.Fatalf("histogram has %d values", h.Count())
 			}
 		}
 	}
@@ -117,7 +117,7 @@ func TestRoundTripEverySplit(t *testing.T) {
 
 func TestZeroCopyRoundTrip(t *testing.T) {
 	const size, inflight = 5000, 3
-	s := newStream(4, false, opBinary, size, inflight, [4]byte{5, 6, 7, 8}, new(histogram))
+	s := newStream(4, false, opBinary, size, inflight, [4]byte{5, 6, 7, 8}, new(hist.Histogram))
 	s.useZeroCopy()
 	for range inflight {
 		s.queue(0)
@@ -153,7 +153,7 @@ func TestZeroCopyRoundTrip(t *testing.T) {
 }
 
 func TestFragmentedEchoWithPing(t *testing.T) {
-	s := newStream(1, false, opText, 300, 1, [4]byte{9, 8, 7, 6}, new(histogram))
+	s := newStream(1, false, opText, 300, 1, [4]byte{9, 8, 7, 6}, new(hist.Histogram))
 	s.queue(0)
 	_, payloads := clientFrames(t, s.out)
 	s.out = s.out[:0]
@@ -184,7 +184,7 @@ func TestFragmentedEchoWithPing(t *testing.T) {
 
 func TestMismatchDetected(t *testing.T) {
 	for _, at := range []int{0, 3, 8, 31} {
-		s := newStream(3, false, opBinary, 32, 2, [4]byte{1, 1, 1, 1}, new(histogram))
+		s := newStream(3, false, opBinary, 32, 2, [4]byte{1, 1, 1, 1}, new(hist.Histogram))
 		s.queue(0)
 		s.queue(0)
 		in := echoOf(t, s)
@@ -195,7 +195,7 @@ func TestMismatchDetected(t *testing.T) {
 		}
 	}
 	// swapped order (a lost message shifts every later sequence number)
-	s := newStream(3, false, opBinary, 32, 2, [4]byte{1, 1, 1, 1}, new(histogram))
+	s := newStream(3, false, opBinary, 32, 2, [4]byte{1, 1, 1, 1}, new(hist.Histogram))
 	s.queue(0)
 	s.queue(0)
 	in := echoOf(t, s)
@@ -204,15 +204,15 @@ func TestMismatchDetected(t *testing.T) {
 		t.Fatalf("swapped: err %v mismatch %d", err, s.mismatch)
 	}
 	// another connection's pattern
-	a := newStream(1, false, opBinary, 32, 1, [4]byte{1, 1, 1, 1}, new(histogram))
-	b := newStream(2, false, opBinary, 32, 1, [4]byte{1, 1, 1, 1}, new(histogram))
+	a := newStream(1, false, opBinary, 32, 1, [4]byte{1, 1, 1, 1}, new(hist.Histogram))
+	b := newStream(2, false, opBinary, 32, 1, [4]byte{1, 1, 1, 1}, new(hist.Histogram))
 	a.queue(0)
 	b.queue(0)
 	if _, err := a.feed(echoOf(t, b), 1, true, true); err != nil || a.mismatch != 1 {
 		t.Fatalf("crossed: err %v mismatch %d", err, a.mismatch)
 	}
 	// wrong type
-	c := newStream(1, false, opText, 32, 1, [4]byte{1, 1, 1, 1}, new(histogram))
+	c := newStream(1, false, opText, 32, 1, [4]byte{1, 1, 1, 1}, new(hist.Histogram))
 	c.queue(0)
 	_, pl := clientFrames(t, c.out)
 	if _, err := c.feed(serverFrame(true, opBinary, pl[0]), 1, true, true); err != nil || c.mismatch != 1 {
@@ -221,7 +221,7 @@ func TestMismatchDetected(t *testing.T) {
 }
 
 func TestProtocolErrors(t *testing.T) {
-	s := newStream(1, false, opBinary, 4, 1, [4]byte{1, 2, 3, 4}, new(histogram))
+	s := newStream(1, false, opBinary, 4, 1, [4]byte{1, 2, 3, 4}, new(hist.Histogram))
 	s.queue(0)
 	_, err := s.feed(serverFrame(true, opClose, []byte{0x03, 0xE9, 'b', 'y', 'e'}), 1, true, true)
 	if !errors.Is(err, errServerClosed) || s.closeCode != 1001 {
@@ -237,7 +237,7 @@ func TestProtocolErrors(t *testing.T) {
 		"big ping":    serverFrame(true, opPing, make([]byte, 126)),
 	}
 	for name, in := range bad {
-		s := newStream(1, false, opBinary, 4, 1, [4]byte{1, 2, 3, 4}, new(histogram))
+		s := newStream(1, false, opBinary, 4, 1, [4]byte{1, 2, 3, 4}, new(hist.Histogram))
 		s.queue(0)
 		var pe *protocolError
 		if _, err := s.feed(in, 1, true, true); !errors.As(err, &pe) {
@@ -247,7 +247,7 @@ func TestProtocolErrors(t *testing.T) {
 }
 
 func TestRawRoundTrip(t *testing.T) {
-	s := newStream(5, true, 0, 10, 4, [4]byte{}, new(histogram))
+	s := newStream(5, true, 0, 10, 4, [4]byte{}, new(hist.Histogram))
 	for range 4 {
 		s.queue(0)
 	}
@@ -264,35 +264,8 @@ func TestRawRoundTrip(t *testing.T) {
 	}
 }
 
-func TestHistogramQuantiles(t *testing.T) {
-	var h histogram
-	vals := make([]int64, 100000)
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range vals {
-		vals[i] = int64(r.ExpFloat64() * 200000)
-		h.record(vals[i])
-	}
-	sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
-	for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 1} {
-		exact := vals[int(q*float64(len(vals)))-1]
-		got := h.quantile(q)
-		if got < exact || float64(got) > float64(exact)*1.032+1 {
-			t.Errorf("q%v: got %d, exact %d", q, got, exact)
-		}
-	}
-	for v := uint64(0); v < 1<<20; v += 7 {
-		i := histIndex(v)
-		if histHigh(i) < v || (i > 0 && histHigh(i-1) >= v) {
-			t.Fatalf("value %d in bucket %d [.., %d], previous ends at %d", v, i, histHigh(i), histHigh(i-1))
-		}
-	}
-	if histIndex(^uint64(0)) != histBuckets-1 {
-		t.Fatalf("largest value in bucket %d of %d", histIndex(^uint64(0)), histBuckets)
-	}
-}
-
 func benchmarkEcho(b *testing.B, size, inflight int) {
-	s := newStream(1, false, opBinary, size, inflight, [4]byte{1, 2, 3, 4}, new(histogram))
+	s := newStream(1, false, opBinary, size, inflight, [4]byte{1, 2, 3, 4}, new(hist.Histogram))
 	for range inflight {
 		s.queue(0)
 	}
@@ -312,7 +285,7 @@ func benchmarkEcho(b *testing.B, size, inflight int) {
 }
 
 func BenchmarkFeedAndQueue16Kx16ZeroCopy(b *testing.B) {
-	s := newStream(1, false, opBinary, 16<<10, 16, [4]byte{1, 2, 3, 4}, new(histogram))
+	s := newStream(1, false, opBinary, 16<<10, 16, [4]byte{1, 2, 3, 4}, new(hist.Histogram))
 	s.useZeroCopy()
 	for range 16 {
 		s.queue(0)
@@ -339,16 +312,8 @@ func BenchmarkFeedAndQueue32x1(b *testing.B)   { benchmarkEcho(b, 32, 1) }
 func BenchmarkFeedAndQueue128x8(b *testing.B)  { benchmarkEcho(b, 128, 8) }
 func BenchmarkFeedAndQueue16Kx16(b *testing.B) { benchmarkEcho(b, 16<<10, 16) }
 
-func BenchmarkHistogramRecord(b *testing.B) {
-	var h histogram
-	b.ReportAllocs()
-	for i := range b.N {
-		h.record(int64(i))
-	}
-}
-
 func benchmarkQueue(b *testing.B, size int) {
-	s := newStream(1, false, opBinary, size, 1, [4]byte{1, 2, 3, 4}, new(histogram))
+	s := newStream(1, false, opBinary, size, 1, [4]byte{1, 2, 3, 4}, new(hist.Histogram))
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for range b.N {

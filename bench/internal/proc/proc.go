@@ -1,5 +1,7 @@
 // Package proc reads what the benchmark tools measure of another process
-// from /proc: its resident memory and its CPU time.
+// from /proc: its resident memory and its CPU time; a Meter also samples
+// this process's CPU time, every core's and every other process's, to
+// tell a disturbed run.
 package proc
 
 import (

@@ -1,8 +1,6 @@
-package main
+package proc
 
 import (
-	"github.com/volley-ws/volley/bench/internal/proc"
-
 	"bytes"
 	"math"
 	"os"
@@ -57,7 +55,7 @@ func othersCPU(server int) time.Duration {
 			ticks += v
 		}
 	}
-	return time.Duration(ticks) * time.Second / proc.ClockTicks
+	return time.Duration(ticks) * time.Second / ClockTicks
 }
 
 // coreTimes reads the per-core lines of /proc/stat: busy and total ticks
@@ -90,9 +88,10 @@ func coreTimes() (busy, total []uint64) {
 	return busy, total
 }
 
-// cpuMeter samples the server's and this process's CPU time, and every
-// core's.
-type cpuMeter struct {
+// Meter is a sample of the server's and this process's CPU time, every
+// core's and every other process's, taken at both ends of a measured
+// interval.
+type Meter struct {
 	pid             int
 	server, client  time.Duration
 	serverOK        bool
@@ -101,35 +100,45 @@ type cpuMeter struct {
 	others          time.Duration
 }
 
-func sampleCPU(pid int) cpuMeter {
-	m := cpuMeter{pid: pid, client: selfCPU(), at: time.Now()}
+// Sample takes a Meter now; pid is the server's (0: none).
+func Sample(pid int) Meter {
+	m := Meter{pid: pid, client: selfCPU(), at: time.Now()}
 	m.coreBusy, m.coreT = coreTimes()
 	m.others = othersCPU(pid)
 	if pid > 0 {
-		if d, err := proc.CPU(pid); err == nil {
+		if d, err := CPU(pid); err == nil {
 			m.server, m.serverOK = d, true
 		}
 	}
 	return m
 }
 
-// percent returns server and client CPU use between two samples, in
+// ServerCPU is the server's CPU time between two samples; ok is false when
+// it is unknown.
+func ServerCPU(a, b Meter) (d time.Duration, ok bool) {
+	if !a.serverOK || !b.serverOK {
+		return 0, false
+	}
+	return b.server - a.server, true
+}
+
+// CPUPercent returns server and client CPU use between two samples, in
 // percent of one core; server is -1 when unknown.
-func cpuPercent(a, b cpuMeter) (server, client float64) {
+func CPUPercent(a, b Meter) (server, client float64) {
 	wall := b.at.Sub(a.at).Seconds()
 	if wall <= 0 {
 		return -1, 0
 	}
 	client = 100 * (b.client - a.client).Seconds() / wall
 	server = -1
-	if a.serverOK && b.serverOK {
-		server = 100 * (b.server - a.server).Seconds() / wall
+	if d, ok := ServerCPU(a, b); ok {
+		server = 100 * d.Seconds() / wall
 	}
 	return server, client
 }
 
-// coreBusyPercent is each core's busy share between two samples.
-func coreBusyPercent(a, b cpuMeter) []float64 {
+// CoreBusyPercent is each core's busy share between two samples.
+func CoreBusyPercent(a, b Meter) []float64 {
 	if len(a.coreT) != len(b.coreT) {
 		return nil
 	}
@@ -142,9 +151,9 @@ func coreBusyPercent(a, b cpuMeter) []float64 {
 	return out
 }
 
-// othersPercent is the CPU used by other processes between two samples,
+// OthersPercent is the CPU used by other processes between two samples,
 // in percent of one core.
-func othersPercent(a, b cpuMeter) float64 {
+func OthersPercent(a, b Meter) float64 {
 	wall := b.at.Sub(a.at).Seconds()
 	if wall <= 0 || b.others < a.others {
 		return 0
