@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -112,18 +114,21 @@ type loopQueue struct {
 	el  gnet.EventLoop
 	idx int
 
-	mu      sync.Mutex
-	pending []delivery
-	armed   bool // a drain is coming and has not taken the batch yet
-	bell    int  // the publishers' end of the doorbell (doorbell.go), -1 for none
-	ringing bool // the loop adopted the doorbell: arm by ringing it
+	mu       sync.Mutex
+	pending  []delivery
+	npending atomic.Int32 // len(pending), for a look without the lock
+	armed    bool         // a drain is coming and has not taken the batch yet
+	bell     int          // the publishers' end of the doorbell (doorbell.go), -1 for none
+	ringing  bool         // the loop adopted the doorbell: arm by ringing it
 
 	// The loop's own, between drains.
 	spare      []delivery
 	touched    []*connection // subscribers whose outbox the drain scheduled, written from next on
 	next       int
-	delivered  uint64      // deliveries of the drain, added to deliveries at its end
-	slowCloses []slowClose // slow subscribers the drain closes at its end
+	urgent     []*connection // scheduled subscribers that sent something lately: written first
+	now        moment        // the coarse time of the batch being appended
+	delivered  uint64        // deliveries of the drain, added to deliveries at its end
+	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
 	deliveries atomic.Uint64
@@ -223,6 +228,7 @@ func (s *Server) deliverLocal(name string, typ conn.MessageType, data []byte, sk
 func (q *loopQueue) push(d delivery) {
 	q.mu.Lock()
 	q.pending = append(q.pending, d)
+	q.npending.Store(int32(len(q.pending)))
 	q.arm()
 }
 
@@ -244,6 +250,7 @@ func (q *loopQueue) arm() {
 		q.mu.Lock()
 		batch := q.pending
 		q.pending = nil
+		q.npending.Store(0)
 		q.armed = false
 		q.mu.Unlock()
 		for _, d := range batch {
@@ -265,30 +272,21 @@ const drainChunk = 256
 // between chunks, and the subscribers written later carry the publishes
 // that arrived meanwhile in the same write.
 func (q *loopQueue) Run(context.Context) error {
-	s := q.s
 	q.mu.Lock()
-	batch := q.pending
-	q.pending = q.spare[:0]
 	q.armed = false
 	q.mu.Unlock()
-	for i := range batch {
-		d := &batch[i]
-		d.t.mu.RLock()
-		if q.idx < len(d.t.loops) {
-			for _, c := range d.t.loops[q.idx].subs {
-				if c != d.skip {
-					q.deliver(c, d.f, d.t.name)
-				}
-			}
+	q.appendPending()
+	// The active subscribers first, then a chunk of the others.
+	for i, c := range q.urgent {
+		q.urgent[i] = nil
+		if c.out.isDead() {
+			continue
 		}
-		d.t.mu.RUnlock()
-		d.f.release(s)
-		*d = delivery{}
+		if closeNow, gone := c.flush(); closeNow && !gone {
+			_ = c.gc.Wake(nil)
+		}
 	}
-	q.spare = batch[:0]
-	q.deliveries.Add(q.delivered)
-	q.delivered = 0
-	q.closeSlow()
+	q.urgent = q.urgent[:0]
 	end := min(q.next+drainChunk, len(q.touched))
 	for i := q.next; i < end; i++ {
 		c := q.touched[i]
@@ -312,6 +310,64 @@ func (q *loopQueue) Run(context.Context) error {
 		}
 		q.mu.Lock()
 		q.arm()
+		// Let the goroutines waiting for a processor run between chunks
+		// (blocking handlers answering what the loop delivered): with few
+		// processors, a loop that keeps draining would hold one until the
+		// scheduler preempts it.
+		runtime.Gosched()
+	}
+	return nil
+}
+
+// appendPending appends every publish handed to the loop so far to the
+// outboxes of its subscribers here, and schedules their writes. The drain
+// does it, and so does a connection's traffic on this loop before it
+// writes (traffic.go): what a callback publishes then leaves, for the
+// subscribers written in that same iteration, with their other output,
+// and the publisher's own copy with its reply. Loop only.
+func (q *loopQueue) appendPending() {
+	if q.npending.Load() == 0 {
+		return
+	}
+	s := q.s
+	q.mu.Lock()
+	batch := q.pending
+	q.pending = q.spare[:0]
+	q.npending.Store(0)
+	q.mu.Unlock()
+	q.now = s.coarseNow()
+	for i := range batch {
+		d := &batch[i]
+		d.t.mu.RLock()
+		if q.idx < len(d.t.loops) {
+			for _, c := range d.t.loops[q.idx].subs {
+				if c != d.skip {
+					q.deliver(c, d.f, d.t.name)
+				}
+			}
+		}
+		d.t.mu.RUnlock()
+		d.f.release(s)
+		*d = delivery{}
+	}
+	q.spare = batch[:0]
+	q.deliveries.Add(q.delivered)
+	q.delivered = 0
+	q.closeSlow()
+}
+
+// queueOf returns the loop queue of c's loop, nil when no connection of
+// that loop ever subscribed. Any goroutine.
+func (s *Server) queueOf(c *connection) *loopQueue {
+	el := c.gc.EventLoop()
+	for i := range s.loops {
+		q := s.loops[i].Load()
+		if q == nil {
+			return nil
+		}
+		if q.el == el {
+			return q
+		}
 	}
 	return nil
 }
@@ -441,8 +497,18 @@ func (q *loopQueue) schedule(c *connection) {
 		return
 	}
 	o.flags |= scheduled
-	q.touched = append(q.touched, c)
+	if q.now.sub(c.lastRead) <= activeFor {
+		q.urgent = append(q.urgent, c)
+	} else {
+		q.touched = append(q.touched, c)
+	}
 }
+
+// activeFor is how recently a subscriber must have sent something to be
+// written ahead of the others: one that talks (a publisher waiting for its
+// own copy, a player acting) gets what was published at once, while the
+// ones that only listen get theirs in chunks, more messages per write.
+const activeFor = 20 * time.Millisecond
 
 // slow applies Config.SlowSubscriber to c, which cannot take a message
 // of topic. Loop only.

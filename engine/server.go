@@ -83,7 +83,8 @@ type Server struct {
 	subCount   atomic.Int64
 	publishes  atomic.Uint64
 	received   atomic.Uint64
-	brokerOnce sync.Once // Broker.Close
+	brokerOnce sync.Once   // Broker.Close
+	topicsUsed atomic.Bool // a connection subscribed once: loops look for publishes to append
 
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next

@@ -79,6 +79,11 @@ func (c *connection) traffic() gnet.Action {
 	if c.checkTimers(now) {
 		return gnet.Close
 	}
+	if s.topicsUsed.Load() {
+		if q := s.queueOf(c); q != nil {
+			q.appendPending() // what the callbacks published leaves in this iteration's writes
+		}
+	}
 	closeNow, gone := c.flush()
 	if gone {
 		return gnet.None // gnet closed the connection in the write
