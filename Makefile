@@ -1,11 +1,13 @@
 # volley: the Makefile and .ci/run call the same scripts.
 .PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab
 
+# cmd/volley is a module of its own (its NATS broker stays out of the
+# library's go.mod).
 run:
-	go run ./cmd/volley
+	go -C cmd/volley run .
 
 build:
-	go build -o bin/volley ./cmd/volley
+	go -C cmd/volley build -o $(CURDIR)/bin/volley .
 
 vet:
 	go vet ./...

@@ -87,7 +87,7 @@ duration_s() {
 build() {
 	mkdir -p "$BIN"
 	log "bench: building into $BIN/"
-	go build -o "$BIN/volley" ./cmd/volley
+	build_volley . "$BIN/volley"
 	go build -o "$BIN/wsload" ./bench/cmd/wsload
 	go build -o "$BIN/benchreport" ./bench/cmd/benchreport
 	(cd bench/peers && for p in gorilla-echo gws-echo nbio-echo gnet-echo; do

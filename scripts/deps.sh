@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, when it is missing: gcc (the
 # race detector), Debian's chromium and nginx and Node.js with npm (the
-# real-client tests), then the Node packages of every package-lock.json in
+# real-client tests) and nats-server (the NATS broker's and cmd/volley's
+# cluster tests), then the Node packages of every package-lock.json in
 # the repository (interop/testdata/node: the ws package) from the npm
 # registry (npm ci, from the committed lock file). Idempotent and quick when
 # everything is there. apt-get needs root or sudo.
@@ -36,6 +37,7 @@ install_deps() {
 	test -x /usr/bin/chromium || need_apt+=(chromium)
 	# nginx-light depends on the nginx package, which ships /usr/sbin/nginx.
 	test -x /usr/sbin/nginx || need_apt+=(nginx-light)
+	test -x /usr/sbin/nats-server || need_apt+=(nats-server)
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		need_apt+=(nodejs npm)
 	fi

@@ -73,11 +73,11 @@ build() {
 		tree=$(mktemp -d)
 		git archive "$rev" | tar -x -C "$tree"
 		log "hostile: building cmd/volley at ${rev:0:7} into $BIN/volley-${rev:0:7}"
-		(cd "$tree" && go build -o "$OLDPWD/$BIN/volley-${rev:0:7}" ./cmd/volley)
+		build_volley "$tree" "$BIN/volley-${rev:0:7}"
 		rm -rf "$tree"
 		VOLLEY=$BIN/volley-${rev:0:7}
 	else
-		go build -o "$BIN/volley" ./cmd/volley
+		build_volley . "$BIN/volley"
 	fi
 }
 

@@ -2,9 +2,10 @@
 # The whole test suite (make test): installs what the tests need
 # (scripts/deps.sh), then checks formatting, runs go vet and staticcheck,
 # every test under the race detector (shuffled), the allocation tests without
-# it, and a short run of every fuzz target (scripts/fuzz.sh). The module in
-# interop/, when there is one, gets its own go vet, staticcheck and race
-# stages; bench/peers (the benchmark's peer servers) is not tested.
+# it, and a short run of every fuzz target (scripts/fuzz.sh). The modules
+# of their own (cmd/volley, nats, interop) get their own go vet,
+# staticcheck and race stages; bench/peers (the benchmark's peer servers)
+# is not tested.
 #
 # It prints a line as each stage starts and ends, one line per package
 # tested, the full output of failing tests, and a summary; everything else
@@ -63,13 +64,18 @@ stage "tests (race, shuffled)" gotest -race -shuffle=on -count=1 -timeout 20m ./
 # items on purpose (TestEchoZeroAllocs skips itself under -race).
 stage "allocation tests" gotest -count=1 -run 'Alloc' ./...
 
-# The interop module: tests against other WebSocket libraries and clients,
-# with its own go.mod (which replaces volley with this checkout).
-if [ -f interop/go.mod ]; then
-	stage "interop: go vet" in_dir interop quietly interop-go-vet go vet ./...
-	stage "interop: staticcheck" in_dir interop quietly interop-staticcheck go run "$STATICCHECK" ./...
-	stage "interop: tests (race, shuffled)" in_dir interop gotest -race -shuffle=on -count=1 -timeout 20m ./...
-fi
+# The modules of their own, each with a go.mod that replaces volley with
+# this checkout, so that importing volley never pulls in what they need:
+# cmd/volley (the server binary, which joins a cluster through the NATS
+# broker), nats (the broker; its tests start Debian's nats-server) and
+# interop (tests against other WebSocket libraries and clients).
+for mod in cmd/volley nats interop; do
+	if [ -f "$mod/go.mod" ]; then
+		stage "$mod: go vet" in_dir "$mod" quietly "$mod-go-vet" go vet ./...
+		stage "$mod: staticcheck" in_dir "$mod" quietly "$mod-staticcheck" go run "$STATICCHECK" ./...
+		stage "$mod: tests (race, shuffled)" in_dir "$mod" gotest -race -shuffle=on -count=1 -timeout 20m ./...
+	fi
+done
 
 ./scripts/fuzz.sh || REPORT_FAILED=1 # FUZZTIME: 100000x unless set
 report_finish

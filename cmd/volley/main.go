@@ -1,9 +1,13 @@
 // Command volley runs the volley WebSocket server with an echo service on
-// /echo, a chat room on /chat and a demo page on / that uses both.
+// /echo, chat rooms on /chat?room=NAME and a demo page on / that uses both.
+// With -nats it joins a cluster: every node connected to the same NATS
+// server relays its rooms' messages to the others, so members of a room on
+// different nodes chat together.
 //
-//	go run ./cmd/volley                 # listens on 127.0.0.1:8080
-//	go run ./cmd/volley -addr :9000 -loops 2 -max-message 1048576
-//	go run ./cmd/volley -api event      # /echo on the event-loop API
+//	go -C cmd/volley run .              # listens on 127.0.0.1:8080
+//	go -C cmd/volley run . -addr :9000 -loops 2 -max-message 1048576
+//	go -C cmd/volley run . -api event   # /echo and /chat on the event-loop API
+//	go -C cmd/volley run . -addr 127.0.0.1:8081 -nats nats://127.0.0.1:4222
 //
 // It shuts down gracefully (close 1001 to every WebSocket) on SIGINT or
 // SIGTERM.
@@ -21,6 +25,7 @@ import (
 	"time"
 
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/nats"
 )
 
 func main() {
@@ -38,6 +43,7 @@ func main() {
 type options struct {
 	cfg        engine.Config
 	api        string // "blocking" or "event"
+	natsURL    string // -nats: the cluster's NATS server; "" for one node
 	grace      time.Duration
 	cpuProfile string // write a CPU profile here until shutdown
 }
@@ -63,7 +69,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&cfg.Upgrade.Compression.Level, "deflate-level", 1, "flate level, 1 (fastest) to 9 (smallest)")
 	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "time given to closing handshakes on SIGINT/SIGTERM")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server shuts down")
-	fs.StringVar(&o.api, "api", "blocking", "how /echo is served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
+	fs.StringVar(&o.api, "api", "blocking", "how /echo and /chat are served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
+	fs.StringVar(&o.natsURL, "nats", "", "join a cluster through the NATS server at this URL (nats://host:port): chat rooms span every node connected to it; empty: one node, in-process")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -76,17 +83,31 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
-// newServer builds the server the options describe.
-func newServer(o options) *engine.Server {
-	srv := engine.New(o.cfg)
+// newServer builds the server the options describe. With -nats it
+// connects to the NATS server first, and the server's Shutdown closes that
+// connection.
+func newServer(o options) (*engine.Server, error) {
+	cfg := o.cfg
+	errs := new(rateLog) // the chat's and the broker's errors
+	if o.natsURL != "" {
+		b, err := nats.Connect(o.natsURL, nats.Config{
+			OnError: func(err error) { errs.printf("volley: nats: %v", err) },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("volley: -nats: %w", err)
+		}
+		cfg.Broker = b
+	}
+	srv := engine.New(cfg)
 	if o.api == "event" {
 		srv.HandleEvents("/echo", echoEvents{})
+		srv.HandleEvents("/chat", chatEvents{srv: srv, errs: errs})
 	} else {
 		srv.HandleFunc("/echo", echo)
+		srv.HandleFunc("/chat", chat{srv: srv, errs: errs}.serve)
 	}
-	srv.HandleFunc("/chat", new(room).serve)
 	srv.HandleFunc("/", page)
-	return srv
+	return srv, nil
 }
 
 func run(o options) error {
@@ -106,11 +127,20 @@ func run(o options) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	srv := newServer(o)
-	if err := srv.Start(); err != nil {
+	srv, err := newServer(o)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo, %s API; chat at ws://%s/chat)\n", srv.Addr(), srv.Addr(), o.api, srv.Addr())
+	if err := srv.Start(); err != nil {
+		if b := srv.Config().Broker; b != nil {
+			b.Close() // Shutdown closes it, but there is no Shutdown without a start
+		}
+		return err
+	}
+	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo and chat at ws://%s/chat?room=NAME, %s API)\n", srv.Addr(), srv.Addr(), srv.Addr(), o.api)
+	if o.natsURL != "" {
+		fmt.Println("volley: in a cluster: chat rooms are shared through NATS (-nats)")
+	}
 	if b := srv.Config().MaxBufferedBytes; b > 0 {
 		fmt.Printf("volley: memory budget %d MiB (-max-buffered)\n", b>>20)
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,11 +21,11 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags(nil)
-	if err != nil || o.api != "blocking" || o.cfg.Addr != "127.0.0.1:8080" {
+	if err != nil || o.api != "blocking" || o.cfg.Addr != "127.0.0.1:8080" || o.natsURL != "" {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
-	o, err = parseFlags([]string{"-addr", "127.0.0.1:0", "-api", "event", "-max-message", "1024"})
-	if err != nil || o.api != "event" || o.cfg.MaxMessageSize != 1024 {
+	o, err = parseFlags([]string{"-addr", "127.0.0.1:0", "-api", "event", "-max-message", "1024", "-nats", "nats://127.0.0.1:4222"})
+	if err != nil || o.api != "event" || o.cfg.MaxMessageSize != 1024 || o.natsURL != "nats://127.0.0.1:4222" {
 		t.Fatalf("flags: %+v %v", o, err)
 	}
 	for _, bad := range [][]string{{"-api", "threads"}, {"stray"}, {"-loops", "x"}} {
@@ -38,15 +40,7 @@ func TestParseFlags(t *testing.T) {
 func TestServer(t *testing.T) {
 	for _, api := range []string{"blocking", "event"} {
 		t.Run(api, func(t *testing.T) {
-			o, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-api", api})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := newServer(o)
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Shutdown(context.Background())
+			srv := startServer(t, "-api", api)
 			base := srv.Addr().String()
 
 			resp, err := http.Get("http://" + base + "/")
@@ -85,5 +79,26 @@ func TestServer(t *testing.T) {
 				t.Fatalf("close answer: %v", err)
 			}
 		})
+	}
+}
+
+// TestNATSUnreachable: with -nats naming a port nothing listens on, the
+// server does not start, and the error says which flag is at fault.
+func TestNATSUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	o, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-nats", "nats://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv, err := newServer(o); err == nil || !strings.Contains(err.Error(), "-nats") {
+		if srv != nil {
+			srv.Shutdown(context.Background())
+		}
+		t.Fatalf("newServer: %v, want an error naming -nats", err)
 	}
 }

@@ -1,8 +1,25 @@
 # shellcheck shell=bash
-# Sourced by scripts/bench.sh and scripts/hostile.sh: the server under test
-# and the load generator, which the script starts in the background with
-# their PIDs in SRV_PID and LOAD_PID, waited for and stopped here. The
-# sourcing script defines log.
+# Sourced by scripts/bench.sh and scripts/hostile.sh: how cmd/volley is
+# built (build_volley), and the server under test and the load generator,
+# which the script starts in the background with their PIDs in SRV_PID and
+# LOAD_PID, waited for and stopped here. The sourcing script defines log.
+
+# build_volley TREE OUT: builds cmd/volley of the volley checkout in TREE
+# into OUT (a path relative to the current directory, or absolute).
+# cmd/volley is a module of its own since it joins clusters through the NATS
+# broker; in a tree from before that, it is built from the root module.
+build_volley() {
+	local tree=$1 out=$2
+	case $out in
+	/*) ;;
+	*) out=$PWD/$out ;;
+	esac
+	if [ -f "$tree/cmd/volley/go.mod" ]; then
+		go -C "$tree/cmd/volley" build -o "$out" .
+	else
+		go -C "$tree" build -o "$out" ./cmd/volley
+	fi
+}
 
 # await_listening NAME LOG TAG: waits up to 15 s for the server SRV_PID to
 # print its "listening" line to LOG. If it exits first or stays silent, it
