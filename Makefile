@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab
+.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab bench-fanout
 
 # cmd/volley is a module of its own (its NATS broker stays out of the
 # library's go.mod).
@@ -17,7 +17,7 @@ vet:
 test:
 	@./scripts/test.sh
 
-# What the tests need beyond Go (chromium, nginx, Node's ws): installed
+# What the tests need beyond Go (chromium, nginx, nats-server, Node's ws): installed
 # when missing. make test runs it first.
 deps:
 	@./scripts/deps.sh

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -227,5 +228,25 @@ func TestBrokerErrors(t *testing.T) {
 	}
 	if n := srv.Subscribers("new"); n != 0 {
 		t.Errorf("a subscription the broker refused exists: %d subscribers", n)
+	}
+}
+
+// TestBrokerClosedWhenStartFails: a server that cannot listen closes the
+// broker it started, since Shutdown will not run.
+func TestBrokerClosedWhenStartFails(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var h hub
+	br := h.node("x")
+	srv := engine.New(engine.Config{Addr: l.Addr().String(), Broker: br})
+	if err := srv.Start(); err == nil {
+		_ = srv.Shutdown(context.Background())
+		t.Fatal("Start succeeded on an address in use")
+	}
+	if got := br.log(); !slices.Equal(got, []string{"start", "close"}) {
+		t.Errorf("broker calls %q, want start and close", got)
 	}
 }

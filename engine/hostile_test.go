@@ -352,7 +352,7 @@ func TestHostileBudgetRefuses(t *testing.T) {
 	// Over the budget: a new handshake is refused with 503, for as long as
 	// the grace lasts, since no client sends anything more.
 	refused := false
-	for deadline := time.Now().Add(5 * time.Second); !refused && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); !refused && time.Now().Before(deadline); {
 		refused = hsHandshakeStatus(t, addr, cfEventsPath) == 503
 		if !refused {
 			time.Sleep(20 * time.Millisecond)
@@ -367,7 +367,7 @@ func TestHostileBudgetRefuses(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, c := range cs {
 		wg.Go(func() {
-			_ = c.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second))
+			_ = c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
 			if f, err := c.ReadFrame(); err == nil && f.Opcode == wstest.OpClose && f.CloseCode() == 1013 {
 				tryAgain.Add(1)
 			}
@@ -379,7 +379,7 @@ func TestHostileBudgetRefuses(t *testing.T) {
 	}
 	// Back under 90% of the budget: handshakes are accepted again.
 	status := 0
-	for deadline := time.Now().Add(5 * time.Second); status != 101 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); status != 101 && time.Now().Before(deadline); {
 		if status = hsHandshakeStatus(t, addr, cfEventsPath); status != 101 {
 			time.Sleep(20 * time.Millisecond)
 		}

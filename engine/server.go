@@ -191,6 +191,9 @@ func (s *Server) Start() error {
 		if s.runErr == nil {
 			s.runErr = errors.New("engine: server stopped before it started")
 		}
+		if b := s.cfg.Broker; b != nil {
+			s.brokerOnce.Do(func() { _ = b.Close() }) // Shutdown will not run
+		}
 		return s.runErr
 	}
 	s.ticks.start(s)

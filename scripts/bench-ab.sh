@@ -15,7 +15,8 @@ trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || rm -rf "$tree"' EXI
 git worktree add --detach "$tree" "$rev" >/dev/null
 mkdir -p bench/bin
 echo "bench-ab: building cmd/volley at ${rev:0:7} into bench/bin/volley-b" >&2
-(cd "$tree" && go build -o "$OLDPWD/bench/bin/volley-b" ./cmd/volley)
+. scripts/lib/server.sh
+build_volley "$tree" bench/bin/volley-b
 
 export VOLLEY_B=bench/bin/volley-b
 export CAP=${CAP-0.5}

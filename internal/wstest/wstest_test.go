@@ -77,7 +77,12 @@ func fakeServer(t *testing.T, badAccept bool, script []byte, closeAfter bool) (s
 		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + websocketGUID))
 		accept := base64.StdEncoding.EncodeToString(sum[:])
 		if badAccept {
-			accept = "x" + accept[1:]
+			// Change the first character, whatever it is.
+			first := byte('x')
+			if accept[0] == first {
+				first = 'y'
+			}
+			accept = string(first) + accept[1:]
 		}
 		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
 		_, _ = nc.Write(append([]byte(resp), script...))
