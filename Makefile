@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab bench-fanout
+.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab bench-fanout bench-fanout-nodes
 
 # cmd/volley is a module of its own (its NATS broker stays out of the
 # library's go.mod).
@@ -47,3 +47,8 @@ bench-ab:
 .PHONY: bench-fanout
 bench-fanout:
 	CAP=$${CAP-0.5} ./scripts/bench-fanout.sh
+
+# f1 against one node and against two nodes joined by a nats-server
+# (scripts/bench-fanout-nodes.sh).
+bench-fanout-nodes:
+	./scripts/bench-fanout-nodes.sh

@@ -38,6 +38,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,7 +79,7 @@ type config struct {
 func parseFlags(args []string) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("fanload", flag.ContinueOnError)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:9001", "server address host:port (loopback only)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:9001", "server address host:port (loopback only); several, comma-separated, take the connections in turn (connection 0, the first publisher, on the first)")
 	fs.StringVar(&c.path, "path", "/fanout", "WebSocket request path")
 	fs.IntVar(&c.subs, "subs", 1000, "connections (subscribers, publishers included)")
 	fs.IntVar(&c.pubs, "pubs", 1, "connections that publish")
@@ -104,14 +105,18 @@ func parseFlags(args []string) (*config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	host, _, err := net.SplitHostPort(c.addr)
+	for a := range strings.SplitSeq(c.addr, ",") {
+		host, _, err := net.SplitHostPort(a)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("-addr: %w", err)
+		case !isLoopback(host):
+			return nil, fmt.Errorf("-addr %s: only loopback addresses are accepted", a)
+		}
+	}
 	switch {
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	case err != nil:
-		return nil, fmt.Errorf("-addr: %w", err)
-	case !isLoopback(host):
-		return nil, fmt.Errorf("-addr %s: only loopback addresses are accepted", c.addr)
 	case c.subs < 1 || c.pubs < 1 || c.pubs > c.subs:
 		return nil, errors.New("-subs and -pubs must be at least 1, -pubs at most -subs")
 	case c.pubs > maxPubs:

@@ -19,22 +19,23 @@ import (
 	"github.com/volley-ws/volley/bench/internal/wshead"
 )
 
-// Dialer opens connections to one address. Dial may be called from many
-// goroutines at once.
+// Dialer opens connections to one address, or round robin to several.
+// Dial may be called from many goroutines at once.
 type Dialer struct {
-	addr    string
+	addrs   []string
 	path    string
 	raw     bool
 	sources []net.Dialer
 	timeout time.Duration
 }
 
-// New returns a Dialer for addr that requests path (raw: plain TCP, no
-// handshake), spreading connections over sources loopback source
-// addresses 127.0.0.1..127.0.0.sources; timeout bounds connect plus
-// handshake.
+// New returns a Dialer for addr (host:port, or several separated by
+// commas: connection i goes to the i-th modulo their number) that requests
+// path (raw: plain TCP, no handshake), spreading connections over sources
+// loopback source addresses 127.0.0.1..127.0.0.sources; timeout bounds
+// connect plus handshake.
 func New(addr, path string, raw bool, sources int, timeout time.Duration) *Dialer {
-	d := &Dialer{addr: addr, path: path, raw: raw, timeout: timeout}
+	d := &Dialer{addrs: strings.Split(addr, ","), path: path, raw: raw, timeout: timeout}
 	for i := 1; i <= max(sources, 1); i++ {
 		nd := net.Dialer{Timeout: timeout}
 		if sources > 1 {
@@ -49,7 +50,8 @@ func New(addr, path string, raw bool, sources int, timeout time.Duration) *Diale
 // handshake. It returns bytes the server sent after the handshake
 // response, if any.
 func (d *Dialer) Dial(i int) (*net.TCPConn, []byte, error) {
-	c, err := d.sources[i%len(d.sources)].Dial("tcp", d.addr)
+	addr := d.addrs[i%len(d.addrs)]
+	c, err := d.sources[i%len(d.sources)].Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +60,7 @@ func (d *Dialer) Dial(i int) (*net.TCPConn, []byte, error) {
 		return tc, nil, nil
 	}
 	_ = tc.SetDeadline(time.Now().Add(d.timeout))
-	rest, err := Handshake(tc, d.addr, d.path)
+	rest, err := Handshake(tc, addr, d.path)
 	if err != nil {
 		tc.Close()
 		return nil, nil, err
