@@ -22,6 +22,18 @@
 // when the closing handshake completes or the connection fails; the TCP
 // connection's end follows, bounded by the close and write timeouts.
 //
+// Topics fan messages out: a connection of either API Subscribes to named
+// topics, and Server.Publish (or a connection's own Publish, which skips
+// the publisher) sends a message to every subscriber. The frame is built
+// once per publish and handed to each event loop once; each loop appends
+// it to its subscribers' output and writes each of them once per batch,
+// blocking subscribers included, without waking their goroutines and
+// without allocating. A subscriber gets each publisher's messages in
+// order, after what was sent to it before; one that does not read fast
+// enough is closed or skipped (Config.SlowSubscriber), never slowing the
+// publisher. Config.Broker spreads topics over several nodes (the
+// github.com/volley-ws/volley/nats module does it over NATS).
+//
 // Plain HTTP requests are served on the same port (keep-alive, exact-path
 // routing, 404 for unknown paths), so one server serves a page and its
 // WebSocket endpoint.

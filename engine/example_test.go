@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
@@ -117,4 +118,40 @@ func ExampleConn_SendNoCopy() {
 	_, reply, _ := c.Receive(context.Background())
 	fmt.Println(len(reply), bytes.Equal(reply, msg))
 	// Output: 70000 true
+}
+
+// chatRoom puts every connection in the room "lobby" and relays what each
+// one sends to the whole room, the sender included.
+type chatRoom struct{ srv *engine.Server }
+
+func (r chatRoom) OnOpen(c *engine.Conn) { c.Subscribe("lobby") }
+func (r chatRoom) OnMessage(c *engine.Conn, t conn.MessageType, payload []byte) {
+	r.srv.Publish("lobby", t, payload) // framed once for every subscriber; payload is not kept
+}
+func (chatRoom) OnClose(*engine.Conn, error) {} // subscriptions end with the connection
+
+// A chat room: Subscribe on open, Publish each message to the room. With
+// Config.Broker the room spans every node of a cluster.
+func ExampleServer_Publish() {
+	srv := engine.New(engine.Config{Addr: "127.0.0.1:0"})
+	srv.HandleEvents("/chat", chatRoom{srv})
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown(context.Background())
+
+	url := "ws://" + srv.Addr().String() + "/chat"
+	alice, _, _ := wsclient.Dial(context.Background(), url, nil)
+	bob, _, _ := wsclient.Dial(context.Background(), url, nil)
+	defer alice.CloseNow()
+	defer bob.CloseNow()
+	for srv.Subscribers("lobby") < 2 { // both joined
+		time.Sleep(time.Millisecond)
+	}
+	alice.Send(wsclient.Text, []byte("hi, Bob"))
+	_, toBob, _ := bob.Receive(context.Background())
+	_, toAlice, _ := alice.Receive(context.Background())
+	fmt.Println(string(toBob), "/", string(toAlice), "/", srv.Topics())
+	// Output: hi, Bob / hi, Bob / [lobby]
 }

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -103,20 +105,29 @@ type delivery struct {
 }
 
 // loopQueue is one event loop's share of the topics: the publishes handed
-// to it since its last drain, and its counters. A publish arms it with one
-// EventLoop.Execute when it is idle; the drain takes the whole batch.
+// to it since its last drain, and its counters. A publish arms it when it
+// is idle, by ringing its doorbell (doorbell.go), or with an
+// EventLoop.Execute until the loop has the doorbell; the drain takes the
+// whole batch.
 type loopQueue struct {
 	s   *Server
 	el  gnet.EventLoop
 	idx int
 
-	mu      sync.Mutex
-	pending []delivery
-	armed   bool // an Execute is queued and has not taken the batch yet
+	mu       sync.Mutex
+	pending  []delivery
+	npending atomic.Int32 // len(pending), for a look without the lock
+	armed    bool         // a drain is coming and has not taken the batch yet
+	bell     int          // the publishers' end of the doorbell (doorbell.go), -1 for none
+	ringing  bool         // the loop adopted the doorbell: arm by ringing it
 
 	// The loop's own, between drains.
 	spare      []delivery
-	touched    []*connection // subscribers whose outbox the drain scheduled
+	touched    []*connection // subscribers whose outbox the drain scheduled, written from next on
+	next       int
+	urgent     []*connection // scheduled subscribers that sent something lately: written first
+	now        moment        // the coarse time of the batch being appended
+	delivered  uint64        // deliveries of the drain, added to deliveries at its end
 	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
@@ -140,8 +151,9 @@ func (s *Server) loopOf(c *connection) *loopQueue {
 	for i := range s.loops {
 		q := s.loops[i].Load()
 		if q == nil {
-			q = &loopQueue{s: s, el: el, idx: i}
+			q = &loopQueue{s: s, el: el, idx: i, bell: -1}
 			s.loops[i].Store(q)
+			q.installDoorbell()
 			return q
 		}
 		if q.el == el {
@@ -216,34 +228,114 @@ func (s *Server) deliverLocal(name string, typ conn.MessageType, data []byte, sk
 func (q *loopQueue) push(d delivery) {
 	q.mu.Lock()
 	q.pending = append(q.pending, d)
-	arm := !q.armed
+	q.npending.Store(int32(len(q.pending)))
+	q.arm()
+}
+
+// arm makes the loop run a drain, unless one is coming: it rings the
+// doorbell, or falls back to EventLoop.Execute. q.mu is held, and released.
+func (q *loopQueue) arm() {
+	if q.armed {
+		q.mu.Unlock()
+		return
+	}
 	q.armed = true
+	if q.ring() {
+		q.mu.Unlock()
+		return
+	}
 	q.mu.Unlock()
-	if arm {
-		if err := q.el.Execute(context.Background(), q); err != nil {
-			// The loops are stopping: nothing will be written.
-			q.mu.Lock()
-			batch := q.pending
-			q.pending = nil
-			q.armed = false
-			q.mu.Unlock()
-			for _, d := range batch {
-				d.f.release(q.s)
-			}
+	if err := q.el.Execute(context.Background(), q); err != nil {
+		// The loops are stopping: nothing will be written.
+		q.mu.Lock()
+		batch := q.pending
+		q.pending = nil
+		q.npending.Store(0)
+		q.armed = false
+		q.mu.Unlock()
+		for _, d := range batch {
+			d.f.release(q.s)
 		}
 	}
 }
 
-// Run is the drain, on the loop: every publish of the batch is appended
-// to the outbox of each of its subscribers here, and then each subscriber
-// is written once.
+// drainChunk is the most subscribers one drain writes before it lets the
+// loop serve its other connections (and read further publishes, which
+// then join the output of the subscribers not written yet).
+const drainChunk = 256
+
+// Run is the drain, on the loop: every publish handed to the loop since
+// the last drain is appended to the outbox of each of its subscribers
+// here, and then up to drainChunk of the subscribers waiting for a write
+// are written, each once, whatever it has queued; when some are left, the
+// drain rearms itself. A large fan-out thus leaves the loop free to read
+// between chunks, and the subscribers written later carry the publishes
+// that arrived meanwhile in the same write.
 func (q *loopQueue) Run(context.Context) error {
+	q.mu.Lock()
+	q.armed = false
+	q.mu.Unlock()
+	q.appendPending()
+	// The active subscribers first, then a chunk of the others.
+	for i, c := range q.urgent {
+		q.urgent[i] = nil
+		if c.out.isDead() {
+			continue
+		}
+		if closeNow, gone := c.flush(); closeNow && !gone {
+			_ = c.gc.Wake(nil)
+		}
+	}
+	q.urgent = q.urgent[:0]
+	end := min(q.next+drainChunk, len(q.touched))
+	for i := q.next; i < end; i++ {
+		c := q.touched[i]
+		q.touched[i] = nil
+		if c.out.isDead() {
+			continue
+		}
+		if closeNow, gone := c.flush(); closeNow && !gone {
+			_ = c.gc.Wake(nil) // the loop's traffic ends it
+		}
+	}
+	q.next = end
+	switch {
+	case q.next == len(q.touched):
+		q.touched, q.next = q.touched[:0], 0
+	default:
+		if q.next > len(q.touched)/2 { // keep the list from growing at its front
+			n := copy(q.touched, q.touched[q.next:])
+			clear(q.touched[n:])
+			q.touched, q.next = q.touched[:n], 0
+		}
+		q.mu.Lock()
+		q.arm()
+		// Let the goroutines waiting for a processor run between chunks
+		// (blocking handlers answering what the loop delivered): with few
+		// processors, a loop that keeps draining would hold one until the
+		// scheduler preempts it.
+		runtime.Gosched()
+	}
+	return nil
+}
+
+// appendPending appends every publish handed to the loop so far to the
+// outboxes of its subscribers here, and schedules their writes. The drain
+// does it, and so does a connection's traffic on this loop before it
+// writes (traffic.go): what a callback publishes then leaves, for the
+// subscribers written in that same iteration, with their other output,
+// and the publisher's own copy with its reply. Loop only.
+func (q *loopQueue) appendPending() {
+	if q.npending.Load() == 0 {
+		return
+	}
 	s := q.s
 	q.mu.Lock()
 	batch := q.pending
 	q.pending = q.spare[:0]
-	q.armed = false
+	q.npending.Store(0)
 	q.mu.Unlock()
+	q.now = s.coarseNow()
 	for i := range batch {
 		d := &batch[i]
 		d.t.mu.RLock()
@@ -259,20 +351,31 @@ func (q *loopQueue) Run(context.Context) error {
 		*d = delivery{}
 	}
 	q.spare = batch[:0]
+	q.deliveries.Add(q.delivered)
+	q.delivered = 0
 	q.closeSlow()
-	for i, c := range q.touched {
-		if closeNow, gone := c.flush(); closeNow && !gone {
-			_ = c.gc.Wake(nil) // the loop's traffic ends it
+}
+
+// queueOf returns the loop queue of c's loop, nil when no connection of
+// that loop ever subscribed. Any goroutine.
+func (s *Server) queueOf(c *connection) *loopQueue {
+	el := c.gc.EventLoop()
+	for i := range s.loops {
+		q := s.loops[i].Load()
+		if q == nil {
+			return nil
 		}
-		q.touched[i] = nil
+		if q.el == el {
+			return q
+		}
 	}
-	q.touched = q.touched[:0]
 	return nil
 }
 
 // deliver appends f to c's outbox, or applies the slow-subscriber policy
 // when it would pass MaxUnsentBytes. A subscriber in the middle of sending
-// a fragmented message gets it after that message (deferred). Loop only.
+// a fragmented message gets it right after that message's last frame
+// (deferDelivery). Loop only.
 func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	s := q.s
 	frame, shared := f.frameFor(s, c.z)
@@ -282,7 +385,7 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	}
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes && !o.closed() {
 		// What this drain queued so far goes to the socket first: it is
 		// over the limit only if the kernel does not take it.
 		o.mu.Unlock()
@@ -293,20 +396,20 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 	case o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.flags.has(midMessage):
-		o.mu.Unlock()
-		s.deferDelivery(c, f, topic)
-		return
-	case o.unsent()+len(frame) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(frame) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
 		return
 	}
-	b := o.buffer(&s.sends)
-	b.B = append(b.B, frame...)
-	q.schedule(c)
+	if o.flags.has(midMessage) {
+		s.deferDelivery(c, f, topic)
+	} else {
+		b := o.buffer(&s.sends)
+		b.B = append(b.B, frame...)
+		q.schedule(c)
+	}
 	o.mu.Unlock()
-	q.deliveries.Add(1)
+	q.delivered++
 }
 
 // deliverTakeover is deliver for a subscriber that compresses with
@@ -319,7 +422,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	defer z.mu.Unlock()
 	o := &c.out
 	o.mu.Lock()
-	if o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
+	if o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes && !o.closed() {
 		o.mu.Unlock()
 		c.writeNow()
 		o.mu.Lock()
@@ -328,13 +431,15 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	case z.closed || o.closed() || o.adopted():
 		o.mu.Unlock()
 		return
-	case o.flags.has(midMessage):
-		o.mu.Unlock()
-		s.deferDelivery(c, f, topic)
-		return
-	case o.unsent()+len(f.b) > s.cfg.MaxUnsentBytes:
+	case o.unsent()+c.deferredBytes()+len(f.b) > s.cfg.MaxUnsentBytes:
 		o.mu.Unlock()
 		q.slow(c, topic)
+		return
+	}
+	if o.flags.has(midMessage) {
+		s.deferDelivery(c, f, topic)
+		o.mu.Unlock()
+		q.delivered++
 		return
 	}
 	o.mu.Unlock()
@@ -343,7 +448,7 @@ func (q *loopQueue) deliverTakeover(c *connection, f *pubFrame, topic string) {
 	if !o.closed() {
 		o.appendFrame(&s.sends, codec.OpCode(f.typ), rsv, true, p)
 		q.schedule(c)
-		q.deliveries.Add(1)
+		q.delivered++
 	}
 	o.mu.Unlock()
 	if scratch != nil {
@@ -392,8 +497,18 @@ func (q *loopQueue) schedule(c *connection) {
 		return
 	}
 	o.flags |= scheduled
-	q.touched = append(q.touched, c)
+	if q.now.sub(c.lastRead) <= activeFor {
+		q.urgent = append(q.urgent, c)
+	} else {
+		q.touched = append(q.touched, c)
+	}
 }
+
+// activeFor is how recently a subscriber must have sent something to be
+// written ahead of the others: one that talks (a publisher waiting for its
+// own copy, a player acting) gets what was published at once, while the
+// ones that only listen get theirs in chunks, more messages per write.
+const activeFor = 20 * time.Millisecond
 
 // slow applies Config.SlowSubscriber to c, which cannot take a message
 // of topic. Loop only.
@@ -435,44 +550,59 @@ type deferred struct {
 	topic string
 }
 
-// deferDelivery holds f for c until its fragmented message is finished
-// (the loop delivers it then: redeliver). Loop only.
-func (s *Server) deferDelivery(c *connection, f *pubFrame, topic string) {
-	f.refs.Add(1)
-	list, _ := s.deferrals.get(c)
-	s.deferrals.set(c, append(list, deferred{f, topic}))
-	c.signals.mark(deferredMark, true)
-	// The message may have ended meanwhile, with no wake-up to come.
-	if !c.out.midMessage() {
-		_ = c.gc.Wake(nil)
-	}
+// deferredList is what waits for a connection's fragmented message.
+type deferredList struct {
+	items []deferred
+	bytes int // their frames' length: they count against MaxUnsentBytes
 }
 
-// redeliver delivers what was deferred for c, now that its fragmented
-// message is finished (or it ended). Loop only.
-func (c *connection) redeliver() {
+// deferredBytes returns the bytes of the publishes waiting for c's
+// fragmented message; out.mu is held.
+func (c *connection) deferredBytes() int {
+	if !c.signals.has(deferredMark) {
+		return 0
+	}
+	l, _ := c.srv.deferrals.get(c)
+	if l == nil {
+		return 0
+	}
+	return l.bytes
+}
+
+// deferDelivery holds f for c until the fragmented message it is sending
+// ends (appendDeferred). Loop only; out.mu is held.
+func (s *Server) deferDelivery(c *connection, f *pubFrame, topic string) {
+	f.refs.Add(1)
+	l, _ := s.deferrals.getOrSet(c, func() *deferredList { return new(deferredList) })
+	l.items = append(l.items, deferred{f, topic})
+	l.bytes += len(f.b)
+	c.signals.mark(deferredMark, true)
+}
+
+// appendDeferred queues, right after the last frame of the fragmented
+// message c was sending, the publishes that waited for it. out.mu is held,
+// and so is z.mu on a permessage-deflate connection (its frames are
+// compressed in turn with its sends). Any goroutine.
+func (c *connection) appendDeferred() {
 	s := c.srv
-	if c.out.midMessage() {
+	o := &c.out
+	c.signals.mark(deferredMark, false)
+	l, _ := s.deferrals.take(c)
+	if l == nil {
 		return
 	}
-	c.signals.mark(deferredMark, false)
-	list, _ := s.deferrals.take(c)
-	q := s.loopOf(c)
-	for _, d := range list {
-		if q != nil && !c.out.isDead() {
-			q.deliver(c, d.f, d.topic)
-		}
-		d.f.release(s)
-	}
-	// What deliver scheduled is written by the traffic calling this.
-	if q != nil {
-		q.closeSlow()
-		for i, t := range q.touched {
-			if t == c {
-				q.touched = append(q.touched[:i], q.touched[i+1:]...)
-				break
+	for _, d := range l.items {
+		if frame, ok := d.f.frameFor(s, c.z); ok {
+			b := o.buffer(&s.sends)
+			b.B = append(b.B, frame...)
+		} else {
+			p, rsv, scratch := c.z.compress(s, true, true, d.f.payload())
+			o.appendFrame(&s.sends, codec.OpCode(d.f.typ), rsv, true, p)
+			if scratch != nil {
+				s.msgs.Put(scratch)
 			}
 		}
+		d.f.release(s)
 	}
 }
 
@@ -482,8 +612,11 @@ func (c *connection) dropDeferred() {
 	if !c.signals.mark(deferredMark, false) {
 		return
 	}
-	list, _ := c.srv.deferrals.take(c)
-	for _, d := range list {
+	l, _ := c.srv.deferrals.take(c)
+	if l == nil {
+		return
+	}
+	for _, d := range l.items {
 		d.f.release(c.srv)
 	}
 }

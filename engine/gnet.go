@@ -25,6 +25,10 @@ func (h *gnetHandler) OnBoot(eng gnet.Engine) gnet.Action {
 
 func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.s
+	if q, ok := gc.Context().(*loopQueue); ok {
+		q.doorbellOpened()
+		return nil, gnet.None
+	}
 	if s.shutdown.Load() {
 		return nil, gnet.Close
 	}
@@ -40,14 +44,20 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 func (h *gnetHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c, ok := gc.Context().(*connection)
 	if !ok {
+		if q, ok := gc.Context().(*loopQueue); ok {
+			return q.doorbellTraffic(gc)
+		}
 		return gnet.Close
 	}
 	return c.traffic()
 }
 
 func (h *gnetHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
-	if c, ok := gc.Context().(*connection); ok {
+	switch c := gc.Context().(type) {
+	case *connection:
 		c.halfClosed(err)
+	case *loopQueue:
+		c.closeDoorbell()
 	}
 	return gnet.None
 }

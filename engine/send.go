@@ -126,10 +126,7 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 	} else if o.flags.has(midMessage) {
 		o.flags &^= midMessage
 		if c.signals.has(deferredMark) {
-			// Publishes wait for the end of this message (deferDelivery):
-			// the loop delivers them after it.
-			c.unlockAndWake()
-			return nil
+			c.appendDeferred() // the publishes that waited for this message's end
 		}
 	}
 	if c.isEvent() {

@@ -76,14 +76,15 @@ type Server struct {
 	// filled as loops get subscribers), the frames' pool, counters.
 	topics     topicIndex
 	subs       sideTable[*connTopics]
-	deferrals  sideTable[[]deferred]
+	deferrals  sideTable[*deferredList]
 	loops      []atomic.Pointer[loopQueue]
 	frames     sync.Pool
 	topicCount atomic.Int64
 	subCount   atomic.Int64
 	publishes  atomic.Uint64
 	received   atomic.Uint64
-	brokerOnce sync.Once // Broker.Close
+	brokerOnce sync.Once   // Broker.Close
+	topicsUsed atomic.Bool // a connection subscribed once: loops look for publishes to append
 
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next

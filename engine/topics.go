@@ -120,6 +120,7 @@ func (s *Server) subscribe(c *connection, name string) error {
 	if q == nil {
 		return conn.ErrClosed
 	}
+	s.topicsUsed.Store(true)
 	ct, _ := s.subs.getOrSet(c, func() *connTopics { return &connTopics{loop: q.idx} })
 	ct.mu.Lock()
 	defer ct.mu.Unlock()

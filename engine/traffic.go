@@ -79,8 +79,10 @@ func (c *connection) traffic() gnet.Action {
 	if c.checkTimers(now) {
 		return gnet.Close
 	}
-	if c.signals.has(deferredMark) {
-		c.redeliver()
+	if s.topicsUsed.Load() {
+		if q := s.queueOf(c); q != nil {
+			q.appendPending() // what the callbacks published leaves in this iteration's writes
+		}
 	}
 	closeNow, gone := c.flush()
 	if gone {
