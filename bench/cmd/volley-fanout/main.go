@@ -26,7 +26,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	_ "net/http/pprof" // served on -debug-addr only
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -47,6 +49,7 @@ type options struct {
 	api        string // "event" or "blocking"
 	mode       string // "topics" or "registry"
 	cpuProfile string
+	debugAddr  string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -57,6 +60,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.api, "api", "event", "event (callbacks on the event loop) or blocking (a goroutine per WebSocket)")
 	fs.StringVar(&o.mode, "mode", "topics", "topics (Subscribe and Server.Publish) or registry (a map of connections, a send to each)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server shuts down")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve net/http/pprof (heap profiles during a run) on this loopback address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -224,6 +228,17 @@ func run(o options) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.debugAddr != "" {
+		host, _, err := net.SplitHostPort(o.debugAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("volley-fanout: -debug-addr %q: a loopback address and port", o.debugAddr)
+		}
+		ln, err := net.Listen("tcp", o.debugAddr)
+		if err != nil {
+			return err
+		}
+		go func() { _ = http.Serve(ln, nil) }() // DefaultServeMux: net/http/pprof's handlers
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
