@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/volley-ws/volley/engine"
-	"github.com/volley-ws/volley/nats"
+	"github.com/volley-ws/volley/engine/natsbroker"
 )
 
 func main() {
@@ -90,7 +90,7 @@ func newServer(o options) (*engine.Server, error) {
 	cfg := o.cfg
 	errs := new(rateLog) // the chat's and the broker's errors
 	if o.natsURL != "" {
-		b, err := nats.Connect(o.natsURL, nats.Config{
+		b, err := natsbroker.Connect(o.natsURL, natsbroker.Config{
 			OnError: func(err error) { errs.printf("volley: nats: %v", err) },
 		})
 		if err != nil {
