@@ -94,7 +94,7 @@ func (o serverOptions) String() string {
 
 // demoPagePath is cmd/volley's demo page, in the volley checkout that
 // go.mod's replace directive points at (the parent directory).
-var demoPagePath = filepath.Join("..", "cmd", "volley", "page.html")
+var demoPagePath = filepath.Join("..", "..", "cmd", "volley", "page.html")
 
 // demoPage returns a handler that serves cmd/volley's demo page as the
 // binary does (its page handler: GET and HEAD, no caching), and the page's
