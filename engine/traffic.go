@@ -157,6 +157,7 @@ func (c *connection) setLeftover(n int) {
 // only.
 func (c *connection) startWS(now moment) {
 	c.flags.setPhase(phaseWS)
+	c.countUpgraded()
 	c.signals.open()
 	c.due.Store(0)
 	c.lastRead = now
@@ -193,6 +194,7 @@ func (c *connection) checkTimers(now moment) bool {
 			if c.leftover.Load() == 0 {
 				return true
 			}
+			c.countRefused(408)
 			c.respond(408, "request timeout", false)
 		case phaseWS:
 			c.expire()
@@ -268,6 +270,7 @@ func (c *connection) leaveLoop() {
 	o.gnetPending = 0
 	o.mu.Unlock()
 	c.setLeftover(0)
+	c.countLeft()
 	c.signals.mark(stalledMark|budgetMark|drainWatched, false)
 	if c.msg != nil {
 		c.dropMessage(c.msg)
@@ -303,6 +306,12 @@ func (c *connection) end(err error) {
 		s.failures.take(c)
 	}
 	c.signals.setState(conn.StateAborted)
+	if c.signals.has(carriedMark) {
+		// Dead: the session's goroutines write no more.
+		s.mu.Lock()
+		s.foldCarried(c)
+		s.mu.Unlock()
+	}
 	s.unsubscribeAll(c)
 	c.dropDeferred()
 	if c.isEvent() || c.session() != nil {
