@@ -194,12 +194,12 @@ func (c *connection) countUpgraded() {
 
 // countLeft counts a connection leaving its loop: out of its route's open
 // connections, and a 1006 received when its peer sent no close frame.
-// Loop only.
+// Loop only, once (leaveLoop): it does not write c.flags, which an
+// afterlife's end reads from another goroutine.
 func (c *connection) countLeft() {
 	if !c.flags.has(upgraded) {
 		return
 	}
-	c.flags.set(upgraded, false)
 	lc := c.counts()
 	if r := c.routeOf(); int(r) < len(lc.routes) {
 		bump(&lc.routes[r].left, 1)

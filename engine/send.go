@@ -127,12 +127,12 @@ func (c *connection) queue(t conn.MessageType, first bool, rsv byte, fin bool, p
 			return conn.ErrClosed
 		}
 	}
+	o.buffer(&c.srv.sends).tally.data(t, fin, plain) // first: t and plain need not outlive it
 	if how == sendNoCopy && rsv == 0 && fin && op != codec.OpContinuation {
 		o.appendFrameRef(&c.srv.sends, op, payload)
 	} else {
 		o.appendFrame(&c.srv.sends, op, rsv, fin, payload)
 	}
-	o.buf.tally.data(t, fin, plain)
 	if !fin {
 		o.flags |= midMessage
 	} else if o.flags.has(midMessage) {

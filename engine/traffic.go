@@ -261,6 +261,7 @@ func (c *connection) closed() {
 func (c *connection) leaveLoop() {
 	s := c.srv
 	s.mu.Lock()
+	linked := c.prev != nil || s.conns == c
 	s.unlink(c)
 	delete(s.drainSet, c)
 	s.mu.Unlock()
@@ -270,7 +271,9 @@ func (c *connection) leaveLoop() {
 	o.gnetPending = 0
 	o.mu.Unlock()
 	c.setLeftover(0)
-	c.countLeft()
+	if linked {
+		c.countLeft()
+	}
 	c.signals.mark(stalledMark|budgetMark|drainWatched, false)
 	if c.msg != nil {
 		c.dropMessage(c.msg)
