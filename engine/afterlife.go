@@ -80,6 +80,7 @@ func (c *connection) adopt() bool {
 	if !c.flags.has(readDone) {
 		if data, _ := c.gc.Peek(-1); len(data) > 0 {
 			c.readFrames(data)
+			c.counts().endRead()
 		}
 	}
 	c.flags.set(readDone, true)

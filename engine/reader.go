@@ -86,7 +86,7 @@ var (
 )
 
 // readFrames parses frames from data and returns how many bytes it
-// consumed. Only consumed bytes are unmasked, so bytes left for the next
+// consumed; its caller stores the counts it staged (loopCounts.endRead). Only consumed bytes are unmasked, so bytes left for the next
 // call are untouched. Loop only.
 func (c *connection) readFrames(data []byte) int {
 	var st messageState
@@ -240,7 +240,7 @@ func (c *connection) inflate(rcv receiver, t conn.MessageType, msg []byte) {
 // deliver counts a whole, valid message and hands it to rcv (see
 // receiver.message). Loop only.
 func (c *connection) deliver(rcv receiver, t conn.MessageType, p []byte) bool {
-	c.counts().recv.count(t, uint64(len(p)))
+	c.counts().received(t, len(p))
 	return rcv.message(c, t, p)
 }
 

@@ -141,6 +141,7 @@ func (c *connection) parse(data []byte) int {
 			break
 		}
 	}
+	c.counts().endRead()
 	return off
 }
 
