@@ -80,6 +80,7 @@ func (c *connection) adopt() bool {
 	if !c.flags.has(readDone) {
 		if data, _ := c.gc.Peek(-1); len(data) > 0 {
 			c.readFrames(data)
+			c.counts().endRead()
 		}
 	}
 	c.flags.set(readDone, true)
@@ -141,12 +142,15 @@ func (c *connection) afterWrite(af *afterlife) (done bool, err error) {
 	o.pong = 0
 	done = o.flags&(closeQueued|closeAfter|dead) != 0
 	o.mu.Unlock()
+	var t tally
 	if b != nil {
+		t = b.tally
 		_ = af.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 		_, err = af.nc.Write(b.B) // a blocking session's: bytes only, no extents
 		c.srv.sends.put(b)
 	}
 	o.wmu.Unlock()
+	c.srv.countOffLoop(&t)
 	return done, err
 }
 

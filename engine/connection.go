@@ -56,8 +56,9 @@ type connection struct {
 	signals signals
 	// handler is, for the event API, 1 + the index of the connection's
 	// EventHandler in srv.eventHandlers (an index, not the interface: 14
-	// bytes less); 0 for the blocking API. Set by the loop before the
-	// connection enters WebSocket mode.
+	// bytes less); for the blocking API, blockingRoute | the index of its
+	// route in srv.routePaths, or 0 before its first request. Set by the
+	// loop before the connection enters WebSocket mode.
 	handler uint16
 	// protocol is 1 + the index of the negotiated subprotocol in
 	// Config.Upgrade.Subprotocols, 0 for none.
@@ -86,7 +87,11 @@ const (
 	inFlush                                // flush holds out.wmu
 	readDone                               // input is over: the peer closed or the connection failed
 	socketFull                             // a direct write found the socket full: no eager writes until the next flush
+	upgraded                               // counted in its route's open connections (countUpgraded)
 )
+
+// blockingRoute marks connection.handler as a blocking route's index.
+const blockingRoute uint16 = 1 << 15
 
 // phase returns the connection's phase.
 func (f loopFlags) phase() phase { return phase(f & phaseMask) }
@@ -107,7 +112,7 @@ func (f *loopFlags) set(x loopFlags, on bool) {
 // isEvent reports whether the connection is served through an
 // EventHandler. Loop, or any goroutine once the connection is in WebSocket
 // mode.
-func (c *connection) isEvent() bool { return c.handler != 0 }
+func (c *connection) isEvent() bool { return int16(c.handler) > 0 }
 
 // events returns the connection as the event API's Conn: they are one.
 func (c *connection) events() *Conn { return (*Conn)(c) }

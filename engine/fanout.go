@@ -129,6 +129,7 @@ type loopQueue struct {
 	now        moment        // the coarse time of the batch being appended
 	eager      int           // the outbox size from which deliver writes at once, for the topic being appended
 	delivered  uint64        // deliveries of the drain, added to deliveries at its end
+	counts     *loopCounts   // the loop's counters (Stats' Sent counts the deliveries)
 	slowCloses []slowClose   // slow subscribers the drain closes at its end
 
 	// Counters: written by the loop, read by TopicStats.
@@ -152,7 +153,7 @@ func (s *Server) loopOf(c *connection) *loopQueue {
 	for i := range s.loops {
 		q := s.loops[i].Load()
 		if q == nil {
-			q = &loopQueue{s: s, el: el, idx: i, bell: -1}
+			q = &loopQueue{s: s, el: el, idx: i, bell: -1, counts: &s.counts[c.out.slot]}
 			s.loops[i].Store(q)
 			q.installDoorbell()
 			return q
@@ -340,6 +341,7 @@ func (q *loopQueue) appendPending() {
 	for i := range batch {
 		d := &batch[i]
 		d.t.mu.RLock()
+		before := q.delivered
 		if q.idx < len(d.t.loops) {
 			subs := d.t.loops[q.idx].subs
 			q.eager = min(max(eagerBacklog/max(len(subs), 1), minEagerWrite), maxEagerWrite)
@@ -350,6 +352,9 @@ func (q *loopQueue) appendPending() {
 			}
 		}
 		d.t.mu.RUnlock()
+		if n := q.delivered - before; n > 0 {
+			q.countSent(d.f, n)
+		}
 		d.f.release(s)
 		*d = delivery{}
 	}
@@ -357,6 +362,18 @@ func (q *loopQueue) appendPending() {
 	q.deliveries.Add(q.delivered)
 	q.delivered = 0
 	q.closeSlow()
+}
+
+// countSent counts n deliveries of f as sent: once per publish and loop,
+// not per subscriber. Loop only.
+func (q *loopQueue) countSent(f *pubFrame, n uint64) {
+	m := &q.counts.sent
+	if f.typ == conn.Text {
+		bump(&m.text, n)
+	} else {
+		bump(&m.binary, n)
+	}
+	bump(&m.bytes, n*uint64(len(f.payload())))
 }
 
 // queueOf returns the loop queue of c's loop, nil when no connection of

@@ -59,10 +59,14 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 	rt, ok := s.routes[req.Path]
 	switch {
 	case !ok:
+		if handshake.IsUpgradeRequest(req) {
+			c.countRefused(http.StatusNotFound)
+		}
 		c.respond(http.StatusNotFound, "not found", keepAlive)
 	case rt.events > 0:
 		c.acceptEvents(req, rt.events)
 	default:
+		c.handler = blockingRoute | rt.idx
 		c.flags.setPhase(phaseHandler)
 		r := c.newRequest(req, head, body)
 		s.handlers.Add(1)
@@ -79,6 +83,7 @@ func (c *connection) refuse(err error) {
 	if !errors.As(err, &se) {
 		se = upgrade.ErrMalformedRequest
 	}
+	c.countRefused(se.Status)
 	c.queueLocal(httpwire.AppendResponse(nil, se.Status, se.Header, []byte(se.Reason), false, false), true)
 	c.flags.setPhase(phaseClosing)
 	c.flags.set(readDone, true)

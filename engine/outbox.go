@@ -24,6 +24,9 @@ type outbox struct {
 	buf         *sendBuf
 	gnetPending int32 // bytes gnet still buffers, as of the last flush (at most MaxInt32)
 	flags       outFlags
+	// slot is the index of the connection's loop in srv.counts, where the
+	// loop adds what it writes; set once, at open (claimSlot).
+	slot uint8
 	// pong is the offset in buf of the pong frame queued since the last
 	// flush, plus one; 0 for none. A later ping's pong replaces it (RFC
 	// 6455 section 5.5.3 allows answering only the most recent ping).
@@ -122,6 +125,7 @@ func (o *outbox) appendPong(pool *sendPool, payload []byte) {
 	}
 	at := len(b.B)
 	b.B = codec.AppendFrame(b.B, true, 0, codec.OpPong, payload)
+	b.tally.pong++
 	if at < 1<<16-1 && len(b.ext) == 0 {
 		o.pong = uint16(at + 1)
 	}
@@ -133,6 +137,7 @@ func (o *outbox) appendPing(pool *sendPool) {
 	o.mu.Lock()
 	if !o.closed() {
 		o.appendFrame(pool, codec.OpPing, 0, true, nil)
+		o.buf.tally.ping++
 	}
 	o.mu.Unlock()
 }
@@ -147,6 +152,7 @@ func (c *connection) appendClose(code conn.StatusCode, reason string, thenClose 
 	var p [2 + 123]byte
 	payload := codec.AppendClosePayload(p[:0], code, reason)
 	o.appendFrame(&c.srv.sends, codec.OpClose, 0, true, payload)
+	o.buf.tally.close = uint8(1 + closeBucket(code))
 	o.flags |= closeQueued
 	if thenClose {
 		o.flags |= closeAfter

@@ -86,7 +86,7 @@ var (
 )
 
 // readFrames parses frames from data and returns how many bytes it
-// consumed. Only consumed bytes are unmasked, so bytes left for the next
+// consumed; its caller stores the counts it staged (loopCounts.endRead). Only consumed bytes are unmasked, so bytes left for the next
 // call are untouched. Loop only.
 func (c *connection) readFrames(data []byte) int {
 	var st messageState
@@ -150,7 +150,7 @@ func (c *connection) readFrames(data []byte) int {
 					c.inflate(rcv, t, p)
 				} else if t == conn.Text && !codec.ValidUTF8(p) {
 					c.fail(codec.ErrInvalidUTF8)
-				} else if !rcv.message(c, t, p) {
+				} else if !c.deliver(rcv, t, p) {
 					c.fail(errUnreadLimit)
 				}
 				if c.signals.state().Final() {
@@ -202,7 +202,7 @@ func (c *connection) readFrames(data []byte) int {
 			c.inflate(rcv, t, asm.B)
 		case t == conn.Text && !r.utf8.Complete():
 			c.fail(codec.ErrInvalidUTF8)
-		case !rcv.message(c, t, asm.B):
+		case !c.deliver(rcv, t, asm.B):
 			c.fail(errUnreadLimit)
 		}
 		c.srv.msgs.Put(asm) // a callback's panic leaves it to the garbage collector
@@ -231,18 +231,28 @@ func (c *connection) inflate(rcv receiver, t conn.MessageType, msg []byte) {
 	switch {
 	case err != nil:
 		c.fail(err.(*conn.CloseError))
-	case !rcv.message(c, t, out.B):
+	case !c.deliver(rcv, t, out.B):
 		c.fail(errUnreadLimit)
 	}
 	c.srv.msgs.Put(out)
 }
 
+// deliver counts a whole, valid message and hands it to rcv (see
+// receiver.message). Loop only.
+func (c *connection) deliver(rcv receiver, t conn.MessageType, p []byte) bool {
+	c.counts().received(t, len(p))
+	return rcv.message(c, t, p)
+}
+
 // control handles a ping, pong or close frame. Loop only.
 func (c *connection) control(op codec.OpCode, p []byte) {
+	lc := c.counts()
 	switch op {
 	case codec.OpPing:
+		bump(&lc.recv.ping, 1)
 		c.out.appendPong(&c.srv.sends, p)
 	case codec.OpPong:
+		bump(&lc.recv.pong, 1)
 		c.flags.set(pinged, false)
 	case codec.OpClose:
 		code, reason, err := codec.ParseClosePayload(p)
@@ -250,6 +260,9 @@ func (c *connection) control(op codec.OpCode, p []byte) {
 			c.fail(err.(*conn.CloseError))
 			return
 		}
+		bump(&lc.recv.close, 1)
+		bump(&lc.closesRecv[closeBucket(code)], 1)
+		c.signals.mark(peerCloseMark, true)
 		c.peerClose(code, reason)
 	}
 }

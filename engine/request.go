@@ -230,18 +230,22 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	// A refused handshake closes the connection, as the event API does.
 	keepAlive = keepAlive && !panicked && !s.shutdown.Load() && r.ctx.Flags()&hctx.Refused == 0
 	var resp []byte
+	status := http.StatusInternalServerError
 	if panicked {
-		resp = httpwire.AppendResponse(nil, http.StatusInternalServerError, nil, []byte("internal server error"), false, false)
+		resp = httpwire.AppendResponse(nil, status, nil, []byte("internal server error"), false, false)
 	} else {
 		var out hctx.Response[upgrade.HeaderField]
 		if p := r.ctx.Response(); p != nil {
 			out = *p
 		}
-		status := out.Status
+		status = out.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
 		resp = httpwire.AppendResponse(nil, status, out.Header, out.Body, keepAlive, r.IsHead())
+	}
+	if r.IsUpgrade() && status >= 400 {
+		s.countRefusedOffLoop(status) // a handshake the handler (or Upgrade) refused
 	}
 	c.queueLocal(resp, !keepAlive)
 	c.signals.handOff(handoffResponse)

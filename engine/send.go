@@ -19,6 +19,7 @@ const (
 	sendWait   sendHow = iota // copied; waits for room, at most WriteTimeout (blocking Send)
 	sendNoWait                // copied; conn.ErrSendQueueFull when over MaxUnsentBytes
 	sendNoCopy                // as sendNoWait, but referenced when it can be (appendFrameRef)
+	sendRetry                 // as sendNoWait, for a waiting sender's second look (not counted: its wait is)
 )
 
 // send queues one data frame of a message of type t: opcode t when first,
@@ -32,7 +33,7 @@ func (c *connection) send(t conn.MessageType, first, fin bool, payload []byte, h
 	if z := c.z; z != nil {
 		return c.sendCompressed(z, t, first, fin, payload, how)
 	}
-	return c.queue(opcode(t, first), 0, fin, payload, how, false)
+	return c.queue(t, first, 0, fin, payload, len(payload), how, false)
 }
 
 // sendCompressed is send on a permessage-deflate connection. Senders take
@@ -56,7 +57,11 @@ func (c *connection) sendCompressed(z *compression, t conn.MessageType, first, f
 		// compressing, so nothing is half sent. With context takeover, a
 		// compressed message that is not queued would corrupt the context
 		// for the next ones.
-		if err := c.room(sendNoWait); err != nil {
+		again := sendNoWait
+		if how == sendWait {
+			again = sendRetry
+		}
+		if err := c.room(again); err != nil {
 			z.mu.Unlock()
 			if how == sendWait && err == conn.ErrSendQueueFull {
 				continue // others filled it meanwhile: wait again
@@ -64,7 +69,7 @@ func (c *connection) sendCompressed(z *compression, t conn.MessageType, first, f
 			return err
 		}
 		p, rsv, scratch := z.compress(c.srv, first, fin, payload)
-		err := c.queue(opcode(t, first), rsv, fin, p, how, true)
+		err := c.queue(t, first, rsv, fin, p, len(payload), how, true)
 		if scratch != nil {
 			c.srv.msgs.Put(scratch)
 		}
@@ -81,6 +86,9 @@ func (c *connection) room(how sendHow) error {
 	o.mu.Lock()
 	if !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		if how != sendWait {
+			if how != sendRetry {
+				c.countFull()
+			}
 			o.mu.Unlock()
 			return conn.ErrSendQueueFull
 		}
@@ -92,11 +100,13 @@ func (c *connection) room(how sendHow) error {
 	return nil
 }
 
-// queue appends one data frame unless a close frame is queued or the
-// connection is gone. Over MaxUnsentBytes, sendWait waits for room and the
-// others refuse, unless roomChecked (the compressed path checked it before
-// compressing).
-func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, how sendHow, roomChecked bool) error {
+// queue appends one data frame of a message of type t (the first, or a
+// continuation) unless a close frame is queued or the connection is gone;
+// plain is its payload's length before compression. Over MaxUnsentBytes,
+// sendWait waits for room and the others refuse, unless roomChecked (the
+// compressed path checked it before compressing).
+func (c *connection) queue(t conn.MessageType, first bool, rsv byte, fin bool, payload []byte, plain int, how sendHow, roomChecked bool) error {
+	op := opcode(t, first)
 	o := &c.out
 	o.mu.Lock()
 	if o.closed() {
@@ -105,6 +115,7 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 	}
 	if !roomChecked && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		if how != sendWait {
+			c.countFull()
 			o.mu.Unlock()
 			return conn.ErrSendQueueFull
 		}
@@ -116,6 +127,7 @@ func (c *connection) queue(op codec.OpCode, rsv byte, fin bool, payload []byte, 
 			return conn.ErrClosed
 		}
 	}
+	o.buffer(&c.srv.sends).tally.data(t, fin, plain) // first: t and plain need not outlive it
 	if how == sendNoCopy && rsv == 0 && fin && op != codec.OpContinuation {
 		o.appendFrameRef(&c.srv.sends, op, payload)
 	} else {
@@ -147,6 +159,7 @@ func (c *connection) waitRoom() error {
 	var timer *time.Timer
 	for !o.closed() && o.unsent() >= c.srv.cfg.MaxUnsentBytes {
 		if timer == nil {
+			c.countFull()
 			timer = time.NewTimer(c.srv.cfg.WriteTimeout)
 			defer timer.Stop()
 		}

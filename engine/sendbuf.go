@@ -23,6 +23,8 @@ type sendBuf struct {
 	ext        []extent // payloads written where they are, in order of at
 	extBytes   int      // their total length
 	iov        []unix.Iovec
+	// tally counts the frames in the buffer, for Server.Stats.
+	tally tally
 }
 
 // extent is a payload written from where it is: after B[:at], before
@@ -165,6 +167,7 @@ func (sp *sendPool) put(b *sendBuf) {
 	clear(b.ext) // the payloads are gnet's: drop the references
 	b.ext = b.ext[:0]
 	b.extBytes = 0
+	b.tally = tally{}
 	clear(b.iov)
 	b.iov = b.iov[:0]
 	sp.p.Put(b)

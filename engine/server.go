@@ -86,10 +86,21 @@ type Server struct {
 	brokerOnce sync.Once   // Broker.Close
 	topicsUsed atomic.Bool // a connection subscribed once: loops look for publishes to append
 
+	// Counters (counts.go, stats.go): one slot per event loop, the paths
+	// of the routes by index, and the route of each of eventHandlers.
+	counts      []loopCounts
+	routePaths  []string
+	eventRoutes []uint16
+
 	mu       sync.Mutex
 	conns    *connection // the registry of open connections, linked through prev and next
 	nconns   int
 	drainSet map[*connection]struct{}
+	// accepted counts the connections linked; offLoop and refusedOther
+	// count what happens off the loops (stats.go).
+	accepted     uint64
+	offLoop      loopCounts
+	refusedOther map[int]uint64
 
 	handlers sync.WaitGroup // handler goroutines
 }
@@ -97,8 +108,13 @@ type Server struct {
 // route is what a path serves: a blocking handler or an event handler.
 type route struct {
 	fn     upgrade.HandlerFunc
-	events int // 1 + the EventHandler's index in eventHandlers, 0 for none
+	events int    // 1 + the EventHandler's index in eventHandlers, 0 for none
+	idx    uint16 // the path's index in routePaths, for its counters
 }
+
+// maxRoutes bounds the paths and the HandleEvents calls: a connection
+// names either in 15 bits (connection.handler).
+const maxRoutes = math.MaxInt16
 
 // New returns a Server for cfg. Invalid configuration is reported by
 // ListenAndServe and Start.
@@ -117,6 +133,7 @@ func New(cfg Config) *Server {
 	}
 	s.budget.max = c.MaxBufferedBytes
 	s.loops = make([]atomic.Pointer[loopQueue], max(c.EventLoops, 1))
+	s.counts = make([]loopCounts, min(max(c.EventLoops, 1), 256)) // gnet runs at most 256 loops
 	s.start = time.Now()
 	s.clock.Store(momentOf(0))
 	return s
@@ -126,7 +143,23 @@ func New(cfg Config) *Server {
 // goroutine: plain HTTP requests and WebSocket handshakes alike (see
 // upgrade.Context). It must be called before the server starts.
 func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
-	s.routes[path] = route{fn: fn}
+	if idx, ok := s.routeIndex(path); ok {
+		s.routes[path] = route{fn: fn, idx: idx}
+	}
+}
+
+// routeIndex returns path's index in routePaths, adding it if new; false
+// past maxRoutes paths (a configuration error).
+func (s *Server) routeIndex(path string) (uint16, bool) {
+	if r, ok := s.routes[path]; ok {
+		return r.idx, true
+	}
+	if len(s.routePaths) == maxRoutes {
+		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d routes", maxRoutes))
+		return 0, false
+	}
+	s.routePaths = append(s.routePaths, path)
+	return uint16(len(s.routePaths) - 1), true
 }
 
 // HandleEvents serves WebSocket handshakes for exactly path on the event
@@ -135,12 +168,17 @@ func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
 // connection's events. Other requests for path get 426 Upgrade Required.
 // It must be called before the server starts.
 func (s *Server) HandleEvents(path string, h EventHandler) {
-	if len(s.eventHandlers) == math.MaxUint16 {
-		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d HandleEvents calls", math.MaxUint16))
+	if len(s.eventHandlers) == maxRoutes {
+		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d HandleEvents calls", maxRoutes))
+		return
+	}
+	idx, ok := s.routeIndex(path)
+	if !ok {
 		return
 	}
 	s.eventHandlers = append(s.eventHandlers, h)
-	s.routes[path] = route{events: len(s.eventHandlers)}
+	s.eventRoutes = append(s.eventRoutes, idx)
+	s.routes[path] = route{events: len(s.eventHandlers), idx: idx}
 }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown. It
@@ -306,10 +344,13 @@ func (s *Server) eachConn(fn func(*connection)) {
 	}
 }
 
-// link adds c to the registry; s.mu must be held. A list threaded
+// link adds c to the registry, counts it accepted and gives it its
+// loop's counters; s.mu must be held, on c's loop. A list threaded
 // through the connections costs each 16 bytes, where a map entry costs
 // about 36.
 func (s *Server) link(c *connection) {
+	s.accepted++
+	s.claimSlot(c)
 	c.next = s.conns
 	if s.conns != nil {
 		s.conns.prev = c

@@ -36,6 +36,8 @@ const (
 	offenderMark                                // the ticker picked the connection to close: over the memory budget
 	subscribedMark                              // the connection subscribed to a topic (Server.subs)
 	deferredMark                                // publishes wait for the connection's fragmented message (Server.deferrals)
+	carriedMark                                 // the blocking session carries counts for the ticker (connection.carry)
+	peerCloseMark                               // the peer's close frame arrived (for the 1006 count)
 	stateShift     = iota + 2                   // the WebSocket's State, in three bits
 )
 

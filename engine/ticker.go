@@ -195,6 +195,9 @@ func (s *Server) tick(now moment, lastScan *moment) time.Duration {
 		if c.signals.has(corkedSend) {
 			active = true // flushed within two scans (corkedTooLong)
 		}
+		if c.signals.has(carriedMark) {
+			s.foldCarried(c) // what its session's goroutine wrote (stats.go)
+		}
 		if c.z != nil {
 			c.z.release(s, now)
 			soonest(c.z.releaseAt.Load())

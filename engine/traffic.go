@@ -141,6 +141,7 @@ func (c *connection) parse(data []byte) int {
 			break
 		}
 	}
+	c.counts().endRead()
 	return off
 }
 
@@ -157,6 +158,7 @@ func (c *connection) setLeftover(n int) {
 // only.
 func (c *connection) startWS(now moment) {
 	c.flags.setPhase(phaseWS)
+	c.countUpgraded()
 	c.signals.open()
 	c.due.Store(0)
 	c.lastRead = now
@@ -193,6 +195,7 @@ func (c *connection) checkTimers(now moment) bool {
 			if c.leftover.Load() == 0 {
 				return true
 			}
+			c.countRefused(408)
 			c.respond(408, "request timeout", false)
 		case phaseWS:
 			c.expire()
@@ -259,6 +262,7 @@ func (c *connection) closed() {
 func (c *connection) leaveLoop() {
 	s := c.srv
 	s.mu.Lock()
+	linked := c.prev != nil || s.conns == c
 	s.unlink(c)
 	delete(s.drainSet, c)
 	s.mu.Unlock()
@@ -268,6 +272,9 @@ func (c *connection) leaveLoop() {
 	o.gnetPending = 0
 	o.mu.Unlock()
 	c.setLeftover(0)
+	if linked {
+		c.countLeft()
+	}
 	c.signals.mark(stalledMark|budgetMark|drainWatched, false)
 	if c.msg != nil {
 		c.dropMessage(c.msg)
@@ -303,6 +310,12 @@ func (c *connection) end(err error) {
 		s.failures.take(c)
 	}
 	c.signals.setState(conn.StateAborted)
+	if c.signals.has(carriedMark) {
+		// Dead: the session's goroutines write no more.
+		s.mu.Lock()
+		s.foldCarried(c)
+		s.mu.Unlock()
+	}
 	s.unsubscribeAll(c)
 	c.dropDeferred()
 	if c.isEvent() || c.session() != nil {

@@ -32,9 +32,10 @@ func (c *connection) Flush() {
 		c.afterFlush()
 		return
 	}
-	if o.flags.has(scheduled) || o.gnetPending > 0 {
+	if o.flags.has(scheduled) || o.gnetPending > 0 || o.buf.tally.rare() {
 		// The loop is about to flush, or gnet holds earlier bytes: writing
-		// here could reorder them.
+		// here could reorder them. (Or the buffer holds what the loop
+		// counts: control frames, a full queue. See stats.go.)
 		o.mu.Unlock()
 		o.wmu.Unlock()
 		c.wakeLoop()
@@ -43,6 +44,7 @@ func (c *connection) Flush() {
 	b := o.buf // a blocking WebSocket's: bytes only, no extents
 	o.buf = nil
 	o.pong = 0
+	c.carry(&b.tally)
 	o.mu.Unlock()
 	c.signals.uncork()
 
@@ -71,6 +73,7 @@ func (c *connection) requeue(b *sendBuf, n int) {
 	}
 	if o.buf != nil {
 		rest = append(rest, o.buf.B...)
+		b.tally = o.buf.tally // b's own went with carry
 		c.srv.sends.put(o.buf)
 	}
 	b.B = append(b.B[:0], rest...)
@@ -146,6 +149,7 @@ func (c *connection) flush() (closeNow, gone bool) {
 	thenClose := o.flags.has(closeAfter)
 	o.mu.Unlock()
 	if b != nil {
+		c.counts().add(&b.tally)
 		var err error
 		switch {
 		case len(b.ext) > 0:

@@ -15,7 +15,7 @@ import (
 	"github.com/volley-ws/volley/engine"
 )
 
-var _ engine.Broker = (*Broker)(nil)
+var _ engine.StatsBroker = (*Broker)(nil)
 
 // Errors returned by the Broker's methods, inspected with errors.Is.
 var (
@@ -133,7 +133,7 @@ type Broker struct {
 	wg   sync.WaitGroup
 
 	published, received, missed, stale atomic.Uint64
-	refused, errs, malformed           atomic.Uint64
+	refused, failed, errs, malformed   atomic.Uint64
 	disconnects, reconnects            atomic.Uint64
 }
 
@@ -483,6 +483,7 @@ func (b *Broker) do(o *op) {
 	switch o.kind {
 	case opPublish:
 		if err := b.nc.Publish(o.subject, o.payload); err != nil {
+			b.failed.Add(1)
 			b.fail(fmt.Errorf("nats: publish on %s: %w", o.subject, err))
 			return
 		}

@@ -1,5 +1,7 @@
 package natsbroker
 
+import "github.com/volley-ws/volley/engine"
+
 // Stats are a Broker's counters since New, and its state now.
 type Stats struct {
 	// Published counts the messages handed to NATS (out).
@@ -23,6 +25,10 @@ type Stats struct {
 	Stale uint64
 	// Refused counts Publish calls that returned ErrBacklog or ErrTooLarge.
 	Refused uint64
+	// Failed counts the publishes nats.go refused after Publish queued
+	// them (the connection closed, its reconnect buffer full): lost for
+	// the other nodes. They are counted in Errors too.
+	Failed uint64
 	// Errors counts the errors passed to Config.OnError.
 	Errors uint64
 	// Malformed counts received messages that were not volley envelopes
@@ -53,11 +59,28 @@ func (b *Broker) Stats() Stats {
 		Missed:        b.missed.Load(),
 		Stale:         b.stale.Load(),
 		Refused:       b.refused.Load(),
+		Failed:        b.failed.Load(),
 		Errors:        b.errs.Load(),
 		Malformed:     b.malformed.Load(),
 		Disconnects:   b.disconnects.Load(),
 		Reconnects:    b.reconnects.Load(),
 		Subscriptions: subs,
 		Pending:       pending,
+	}
+}
+
+// BrokerStats implements engine.StatsBroker: the counters the engine's
+// Server.Stats reports as Stats.Broker. Out is Published, In is Received;
+// Dropped is what the broker knows was lost: Refused and Failed (this
+// node's publishes that never reached NATS) and Missed (other nodes'
+// messages that never reached this one). Connected is the NATS
+// connection's state now. Safe for concurrent use.
+func (b *Broker) BrokerStats() engine.BrokerStats {
+	return engine.BrokerStats{
+		Out:        b.published.Load(),
+		In:         b.received.Load(),
+		Reconnects: b.reconnects.Load(),
+		Dropped:    b.refused.Load() + b.failed.Load() + b.missed.Load(),
+		Connected:  b.nc.IsConnected(),
 	}
 }

@@ -117,7 +117,23 @@ type Session struct {
 	rbuf  *bufpool.Buffer // batch taken from inbox
 	roff  int             // next record in rbuf
 	rpart []byte          // rest of a record partly returned by ReceiveFrame
+
+	// written is the engine's (see Written).
+	written Written
 }
+
+// Written counts what the engine wrote of a session's messages from the
+// session's own goroutines, without its event loop, until the engine adds
+// it to its totals: the Session is the one object only blocking
+// connections have, so the count costs an event connection nothing. The
+// engine guards it with its own lock; the Session never touches it.
+type Written struct {
+	Text, Binary uint32 // whole messages, counted at their last frame
+	Bytes        uint64 // payload bytes, before compression
+}
+
+// Written returns the session's Written, for the engine.
+func (s *Session) Written() *Written { return &s.written }
 
 // ending is what a Session learns as its stream ends: why, the peer's close
 // reason, and the channel Done returns. It is allocated when first needed,
