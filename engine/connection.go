@@ -86,6 +86,7 @@ const (
 	inFlush                                // flush holds out.wmu
 	readDone                               // input is over: the peer closed or the connection failed
 	socketFull                             // a direct write found the socket full: no eager writes until the next flush
+	prefixed                               // input comes first from Server.bridge.prefixes (bridge_input.go)
 )
 
 // phase returns the connection's phase.

@@ -20,8 +20,10 @@ import (
 )
 
 // Server is a volley server. Create it with New, register routes, then
-// call ListenAndServe or Start. Route registration must happen before the
-// server starts; the other methods are safe for concurrent use.
+// call ListenAndServe or Start; it is also an http.Handler, which hands the
+// WebSockets of an application's net/http server to the event loops (see
+// ServeHTTP). Route registration must happen before the server starts; the
+// other methods are safe for concurrent use.
 type Server struct {
 	cfg    Config
 	cfgErr error
@@ -92,6 +94,8 @@ type Server struct {
 	drainSet map[*connection]struct{}
 
 	handlers sync.WaitGroup // handler goroutines
+
+	bridge bridgeState // the net/http bridge (bridge*.go)
 }
 
 // route is what a path serves: a blocking handler or an event handler.
@@ -156,6 +160,12 @@ func (s *Server) ListenAndServe() error {
 // Start listens on Config.Addr and serves in the background; it returns
 // once the server accepts connections, or with the error that prevented it.
 // The event loops run until Shutdown.
+//
+// With Config.BridgeOnly, connections come only through ServeHTTP. gnet
+// cannot run without a listening socket, so the server then listens on a
+// free port of 127.0.0.1 that serves nothing: it closes every connection
+// made to it at once, except the server's own probes of its event loops
+// (see ServeHTTP).
 func (s *Server) Start() error {
 	if s.cfgErr != nil {
 		return s.cfgErr
@@ -165,8 +175,12 @@ func (s *Server) Start() error {
 			return fmt.Errorf("engine: broker: %w", err)
 		}
 	}
+	addr := s.cfg.Addr
+	if s.cfg.BridgeOnly {
+		addr = "127.0.0.1:0"
+	}
 	go func() {
-		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+s.cfg.Addr,
+		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+addr,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.EventLoops),
 			gnet.WithReuseAddr(true),
@@ -200,8 +214,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Addr returns the address the server listens on, once started.
-func (s *Server) Addr() net.Addr { return s.addr }
+// Addr returns the address the server listens on, once started; nil for
+// a server with Config.BridgeOnly. Any goroutine.
+func (s *Server) Addr() net.Addr {
+	if s.cfg.BridgeOnly {
+		return nil
+	}
+	return s.addr
+}
 
 // Config returns the server's configuration with every default filled in:
 // the limits it enforces (MaxBufferedBytes as derived from the machine's
@@ -291,10 +311,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// connCount returns the open connections, and those ServeHTTP is handing
+// to a loop.
 func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.nconns
+	return s.nconns + s.bridge.enrolling
 }
 
 // eachConn calls fn for every open connection, under the registry lock.

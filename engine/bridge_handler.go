@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/hctx"
+	"github.com/volley-ws/volley/internal/session"
+	"github.com/volley-ws/volley/upgrade"
+)
+
+// bridgeRequest is a request that came through ServeHTTP, handed to a
+// HandleFunc route's handler: the engine's request (its copy of the head
+// and body, the negotiated handshake, the connection-to-be), with the
+// net/http side that Upgrade hijacks.
+type bridgeRequest struct {
+	request
+	w      http.ResponseWriter
+	r      *http.Request
+	remote net.Addr
+	// hijacked records that a failed Upgrade took the connection from
+	// net/http: its refusal was answered on the connection itself.
+	hijacked bool
+}
+
+// serveHandler runs fn for r on ServeHTTP's goroutine, counted as a
+// handler for Shutdown, and writes its response through w unless it
+// upgraded. ServeHTTP's goroutine.
+func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgrade.Request, head []byte, fn upgrade.HandlerFunc) {
+	body, err := readBody(r, s.cfg.MaxRequestBody)
+	if err == nil && len(body) > 0 {
+		req, head, err = s.bridgeRequestHead(r, len(body)) // with its Content-Length
+	}
+	if err != nil {
+		writeRefusal(w, err)
+		return
+	}
+	if !s.admitHandler() {
+		writeRefusal(w, upgrade.ErrServiceUnavailable)
+		return
+	}
+	c := &connection{srv: s}
+	br := &bridgeRequest{request: *c.newRequest(req, head, body), w: w, r: r, remote: remoteAddr(r)}
+	br.ctx.Init(br)
+	defer s.endBridged(br)
+	fn((*upgrade.Context)(&br.ctx))
+}
+
+// endBridged, deferred by serveHandler, recovers and logs a handler's
+// panic, and ends the request: the WebSocket's closing handshake after an
+// upgrade, the handler's response through w otherwise.
+func (s *Server) endBridged(br *bridgeRequest) {
+	defer s.handlers.Done()
+	panicked := false
+	if v := recover(); v != nil {
+		panicked = true
+		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", br.Request().Path, "remote", br.remote.String(), "stack", string(debug.Stack()))
+	}
+	switch {
+	case br.ctx.Flags()&hctx.Upgraded != 0:
+		br.c.endSession(panicked)
+	case br.hijacked:
+	case panicked:
+		writeRefusal(br.w, &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"})
+	default:
+		var out hctx.Response[upgrade.HeaderField]
+		if p := br.ctx.Response(); p != nil {
+			out = *p
+		}
+		status := out.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h := br.w.Header()
+		for _, f := range out.Header {
+			h.Add(f.Name, f.Value)
+		}
+		br.w.WriteHeader(status)
+		_, _ = br.w.Write(out.Body)
+	}
+}
+
+// RemoteAddr implements hctx.Source.
+func (br *bridgeRequest) RemoteAddr() net.Addr { return br.remote }
+
+// Upgrade implements hctx.Source: it hands the connection to an event
+// loop, which writes the 101 response and attaches the session. Handler
+// goroutine (ServeHTTP's).
+func (br *bridgeRequest) Upgrade() (conn.WebSocket, error) {
+	if br.r.TLS != nil {
+		return nil, ErrBridgeTLS
+	}
+	a, err := br.accept()
+	if err != nil {
+		return nil, err
+	}
+	c := br.c
+	ws := session.New(c, &c.srv.msgs)
+	hijacked, err := c.srv.handOver(br.w, br.r, &bridged{c: c, acc: a, ws: ws})
+	if err != nil {
+		br.hijacked = hijacked
+		if c.z != nil { // never used: nothing else has c
+			c.z.close(c.srv)
+			c.z = nil
+		}
+		return nil, err
+	}
+	return ws, nil
+}
+
+// readBody reads r's body, at most limit bytes (upgrade.ErrBodyTooLarge
+// past it).
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > int64(limit) {
+		return nil, upgrade.ErrBodyTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	switch {
+	case err != nil:
+		return nil, upgrade.ErrMalformedRequest
+	case len(b) > limit:
+		return nil, upgrade.ErrBodyTooLarge
+	}
+	return b, nil
+}
