@@ -69,12 +69,18 @@ var (
 // WebSockets. Before Start, and from the moment Shutdown begins, ServeHTTP
 // answers 503.
 //
+// The first handshake to be handed over finds the server's event loops:
+// gnet lists none, so the server dials its own listener (on loopback)
+// once per loop and notes which loop accepted each probe, within that
+// call.
+//
 // net/http calls ServeHTTP on the request's goroutine; w and r are used
-// only until it returns. For a HandleFunc route the handler runs on that
-// goroutine and ServeHTTP returns when it does, after an upgrade too
-// (net/http no longer tracks a hijacked connection; Shutdown waits for
-// these handlers as for its own). For a HandleEvents route ServeHTTP
-// returns once the loop has opened the connection.
+// only until it returns. A HandleFunc route's handler runs on a goroutine
+// of its own, as on the server's own listener, which Shutdown waits for:
+// ServeHTTP returns once the handler's Upgrade has handed the connection
+// to a loop, or once the handler returned and its response was written
+// through w. A HandleEvents route's ServeHTTP returns once the loop has
+// opened the connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.running() {
 		writeRefusal(w, upgrade.ErrServiceUnavailable)

@@ -15,20 +15,36 @@ import (
 // bridgeRequest is a request that came through ServeHTTP, handed to a
 // HandleFunc route's handler: the engine's request (its copy of the head
 // and body, the negotiated handshake, the connection-to-be), with the
-// net/http side that Upgrade hijacks.
+// net/http side that Upgrade hijacks. Its fields belong to the handler's
+// goroutine; ServeHTTP waits for done.
 type bridgeRequest struct {
 	request
-	w      http.ResponseWriter
+	w      http.ResponseWriter // nil once ServeHTTP may have returned
 	r      *http.Request
 	remote net.Addr
+	// done is closed when ServeHTTP may return: the handler upgraded (or
+	// its connection is lost in trying), or it returned and its response
+	// was written through w.
+	done chan struct{}
 	// hijacked records that a failed Upgrade took the connection from
 	// net/http: its refusal was answered on the connection itself.
 	hijacked bool
 }
 
-// serveHandler runs fn for r on ServeHTTP's goroutine, counted as a
-// handler for Shutdown, and writes its response through w unless it
-// upgraded. ServeHTTP's goroutine.
+// release lets ServeHTTP return: w and r are not used any more. Handler
+// goroutine.
+func (br *bridgeRequest) release() {
+	if br.w != nil {
+		br.w, br.r = nil, nil
+		close(br.done)
+	}
+}
+
+// serveHandler runs fn for r on a goroutine of its own, counted as a
+// handler for Shutdown, as the server's own connections do: ServeHTTP's
+// goroutine, with net/http's buffers, is not kept for the lifetime of a
+// WebSocket. It returns once the handler upgraded, or returned and its
+// response was written through w. ServeHTTP's goroutine.
 func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgrade.Request, head []byte, fn upgrade.HandlerFunc) {
 	body, err := readBody(r, s.cfg.MaxRequestBody)
 	if err == nil && len(body) > 0 {
@@ -43,17 +59,25 @@ func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgra
 		return
 	}
 	c := &connection{srv: s}
-	br := &bridgeRequest{request: *c.newRequest(req, head, body), w: w, r: r, remote: remoteAddr(r)}
+	br := &bridgeRequest{request: *c.newRequest(req, head, body), w: w, r: r, remote: remoteAddr(r), done: make(chan struct{})}
 	br.ctx.Init(br)
+	go s.runBridged(fn, br)
+	<-br.done
+}
+
+// runBridged runs a handler for ServeHTTP on its own goroutine, under a
+// frame as small as runHandler's.
+func (s *Server) runBridged(fn upgrade.HandlerFunc, br *bridgeRequest) {
 	defer s.endBridged(br)
 	fn((*upgrade.Context)(&br.ctx))
 }
 
-// endBridged, deferred by serveHandler, recovers and logs a handler's
+// endBridged, deferred by runBridged, recovers and logs a handler's
 // panic, and ends the request: the WebSocket's closing handshake after an
 // upgrade, the handler's response through w otherwise.
 func (s *Server) endBridged(br *bridgeRequest) {
 	defer s.handlers.Done()
+	defer br.release()
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
@@ -100,6 +124,9 @@ func (br *bridgeRequest) Upgrade() (conn.WebSocket, error) {
 	c := br.c
 	ws := session.New(c, &c.srv.msgs)
 	hijacked, err := c.srv.handOver(br.w, br.r, &bridged{c: c, acc: a, ws: ws})
+	if hijacked {
+		br.release()
+	}
 	if err != nil {
 		br.hijacked = hijacked
 		if c.z != nil { // never used: nothing else has c

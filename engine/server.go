@@ -128,7 +128,8 @@ func New(cfg Config) *Server {
 
 // HandleFunc serves requests for exactly path with fn, each on its own
 // goroutine: plain HTTP requests and WebSocket handshakes alike (see
-// upgrade.Context). It must be called before the server starts.
+// upgrade.Context), on the server's listener and through ServeHTTP. It
+// must be called before the server starts.
 func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
 	s.routes[path] = route{fn: fn}
 }
@@ -136,8 +137,9 @@ func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
 // HandleEvents serves WebSocket handshakes for exactly path on the event
 // loop, with no goroutine per connection: valid handshakes are accepted
 // (with Config.Upgrade's subprotocols and origin check) and h receives the
-// connection's events. Other requests for path get 426 Upgrade Required.
-// It must be called before the server starts.
+// connection's events, on the server's listener and through ServeHTTP.
+// Other requests for path get 426 Upgrade Required. It must be called
+// before the server starts.
 func (s *Server) HandleEvents(path string, h EventHandler) {
 	if len(s.eventHandlers) == math.MaxUint16 {
 		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d HandleEvents calls", math.MaxUint16))
@@ -147,8 +149,9 @@ func (s *Server) HandleEvents(path string, h EventHandler) {
 	s.routes[path] = route{events: len(s.eventHandlers)}
 }
 
-// ListenAndServe listens on Config.Addr and serves until Shutdown. It
-// returns nil after a Shutdown, or the error that stopped the server.
+// ListenAndServe listens on Config.Addr (nowhere with Config.BridgeOnly:
+// see Start) and serves until Shutdown. It returns nil after a Shutdown,
+// or the error that stopped the server.
 func (s *Server) ListenAndServe() error {
 	if err := s.Start(); err != nil {
 		return err
