@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -218,21 +219,67 @@ func TestBridgePipelined(t *testing.T) {
 				t.Fatal(err)
 			}
 			brExpectText(t, nc, br, "third")
+
+			// More than net/http reads with the request: frames cut
+			// between its buffer and the socket, one large frame
+			// across both.
+			var burst []byte
+			var want []string
+			for i := range 40 {
+				p := strings.Repeat(string(rune('a'+i%26)), 150+i)
+				want = append(want, p)
+				burst = append(burst, frame(p)...)
+			}
+			big := strings.Repeat("0123456789", 1000)
+			want = append(want, big)
+			burst = append(burst, frame(big)...)
+			nc2, br2 := brPipeline(t, a.http, path, burst)
+			for _, p := range want {
+				brExpectText(t, nc2, br2, p)
+			}
 		})
 	}
 }
 
-// brExpectText reads a short unmasked text frame from br and checks its
-// payload.
+// brPipeline sends a handshake for path and then frames in one write, and
+// returns the connection once the 101 is read.
+func brPipeline(t *testing.T, addr, path string, frames []byte) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, icTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write(append([]byte(req), frames...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %+v", err, resp)
+	}
+	return nc, br
+}
+
+// brExpectText reads an unmasked text frame of at most 64 KiB from br and
+// checks its payload.
 func brExpectText(t *testing.T, nc net.Conn, br *bufio.Reader, want string) {
 	t.Helper()
 	nc.SetReadDeadline(time.Now().Add(icTimeout))
-	var h [2]byte
-	if _, err := io.ReadFull(br, h[:]); err != nil {
-		t.Fatalf("reading %q: %v", want, err)
+	h := make([]byte, 2, 4)
+	_, err := io.ReadFull(br, h)
+	n := int(h[1] & 0x7f)
+	if err == nil && n == 126 {
+		h = h[:4]
+		_, err = io.ReadFull(br, h[2:])
+		n = int(binary.BigEndian.Uint16(h[2:]))
 	}
-	p := make([]byte, h[1]&0x7f)
+	if err != nil {
+		t.Fatalf("reading %.10q: %v", want, err)
+	}
+	p := make([]byte, n)
 	if _, err := io.ReadFull(br, p); err != nil || h[0] != 0x81 || string(p) != want {
-		t.Fatalf("got frame %x %q (%v), want text %q", h, p, err, want)
+		t.Fatalf("got frame %x %.10q (%d bytes, %v), want text %.10q (%d bytes)", h, p, len(p), err, want, len(want))
 	}
 }
