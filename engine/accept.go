@@ -12,9 +12,10 @@ import (
 )
 
 // HandshakeHandler is implemented by an EventHandler that decides its own
-// handshakes. OnHandshake runs on the event loop for each valid opening
-// handshake of the route (after the RFC 6455 checks and the origin check)
-// before the 101 response is written. Returning nil accepts the handshake;
+// handshakes. OnHandshake runs on the event loop (on ServeHTTP's goroutine
+// for a handshake that comes through the net/http bridge) for each valid
+// opening handshake of the route (after the RFC 6455 checks and the origin
+// check) before the 101 response is written. Returning nil accepts the handshake;
 // returning a *upgrade.StatusError refuses it with that status, its Header
 // fields and its Reason as the body (401 with WWW-Authenticate, 429 with
 // Retry-After, ...); any other error refuses it with 403 Forbidden. A
@@ -32,6 +33,7 @@ type Handshake struct {
 	req    *upgrade.Request
 	acc    *handshake.Accepted
 	header []upgrade.HeaderField
+	remote net.Addr // the client's, for a handshake through ServeHTTP
 }
 
 // Request returns the handshake request: its path, query and headers. It is
@@ -41,7 +43,12 @@ type Handshake struct {
 func (h *Handshake) Request() *upgrade.Request { return h.req }
 
 // RemoteAddr returns the client's address.
-func (h *Handshake) RemoteAddr() net.Addr { return h.c.gc.RemoteAddr() }
+func (h *Handshake) RemoteAddr() net.Addr {
+	if h.remote != nil {
+		return h.remote
+	}
+	return h.c.gc.RemoteAddr()
+}
 
 // Protocols returns the subprotocols the client offered, in its order.
 func (h *Handshake) Protocols() []string {
@@ -126,14 +133,23 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		}
 		extra = hs.header
 	}
-	c.queueAccepted(&a, extra)
-	c.setCompression(&a)
+	c.openEvents(&a, extra, handler, req)
+}
+
+// openEvents opens an accepted event connection: it queues the 101
+// response (with the extra header fields), switches to WebSocket framing
+// and calls OnOpen, with req as Conn.Request. Loop only.
+func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderField, handler int, req *upgrade.Request) {
+	s := c.srv
+	c.queueAccepted(a, extra)
+	c.setCompression(a)
 	c.handler = uint16(handler)
 	if a.Protocol != "" {
 		c.protocol = uint8(1 + slices.Index(s.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
 	c.startWS(s.coarseNow())
 	e := c.events()
+	h := s.eventHandlers[handler-1]
 	s.opening.add(c, req)
 	e.call(func() { h.OnOpen(e) })
 	s.opening.remove(c)
@@ -143,7 +159,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 func (c *connection) decide(hh HandshakeHandler, hs *Handshake) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logPanic(v, c.gc.RemoteAddr())
+			c.srv.logPanic(v, hs.RemoteAddr())
 			err = &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"}
 		}
 	}()

@@ -78,7 +78,7 @@ func (c *connection) adopt() bool {
 	}
 	// What the peer sent before its FIN: messages, pings, its close.
 	if !c.flags.has(readDone) {
-		if data, _ := c.gc.Peek(-1); len(data) > 0 {
+		if data := c.input(); len(data) > 0 {
 			c.readFrames(data)
 			c.counts().endRead()
 		}

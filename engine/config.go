@@ -22,6 +22,10 @@ type Config struct {
 	// Addr is the TCP address to listen on, host:port. Default
 	// "127.0.0.1:8080". Port 0 picks a free port (see Server.Addr).
 	Addr string
+	// BridgeOnly starts the server without a listener of its own: its
+	// WebSockets come only through ServeHTTP, from the application's
+	// net/http server (see Server.ServeHTTP), and Addr is ignored.
+	BridgeOnly bool
 	// EventLoops is the number of gnet event loops. Default: one per CPU.
 	EventLoops int
 	// ReadBufferSize is the size of each event loop's read buffer (one per

@@ -4,11 +4,14 @@ package engine_test
 // The tests are grouped like the sections of the Autobahn testsuite and run
 // against three echo endpoints of the same server: /echo, a blocking
 // conn.WebSocket handler; /events, an EventHandler echoing with Send; and
-// /events-nocopy, one echoing with SendNoCopy.
+// /events-nocopy, one echoing with SendNoCopy. Run as subtests of
+// TestBridgeConformance, they test the same endpoints through the net/http
+// bridge (see cfStart).
 
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +86,8 @@ func (cfNoCopyEcho) OnMessage(c *engine.Conn, t conn.MessageType, p []byte) {
 // cfStart starts a server with cfg (Addr and EventLoops filled in when
 // zero) serving cfEcho on cfBlockingPath and cfEventEcho on cfEventsPath,
 // and shuts it down when the test ends. It returns the listening address.
+// Under TestBridgeConformance the server runs with Config.BridgeOnly,
+// mounted on a net/http server, whose address it returns.
 func cfStart(t *testing.T, cfg engine.Config) string {
 	t.Helper()
 	if cfg.Addr == "" {
@@ -91,6 +96,8 @@ func cfStart(t *testing.T, cfg engine.Config) string {
 	if cfg.EventLoops == 0 {
 		cfg.EventLoops = 2
 	}
+	bridged := strings.HasPrefix(t.Name(), "TestBridgeConformance/")
+	cfg.BridgeOnly = cfg.BridgeOnly || bridged
 	srv := engine.New(cfg)
 	srv.HandleFunc(cfBlockingPath, cfEcho)
 	srv.HandleEvents(cfEventsPath, cfEventEcho{})
@@ -105,6 +112,9 @@ func cfStart(t *testing.T, cfg engine.Config) string {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
+	if bridged {
+		return bridgeServe(t, srv)
+	}
 	return srv.Addr().String()
 }
 

@@ -87,7 +87,7 @@ const (
 	inFlush                                // flush holds out.wmu
 	readDone                               // input is over: the peer closed or the connection failed
 	socketFull                             // a direct write found the socket full: no eager writes until the next flush
-	upgraded                               // counted in its route's open connections (countUpgraded)
+	prefixed                               // input comes first from Server.bridge.prefixes (bridge_input.go)
 )
 
 // blockingRoute marks connection.handler as a blocking route's index.

@@ -201,7 +201,7 @@ func (c *connection) routeOf() uint16 {
 // countUpgraded counts c in its route's connections: it enters WebSocket
 // mode. Loop only.
 func (c *connection) countUpgraded() {
-	c.flags.set(upgraded, true)
+	c.signals.mark(upgradedMark, true)
 	if r, lc := c.routeOf(), c.counts(); int(r) < len(lc.routes) {
 		bump(&lc.routes[r].upgraded, 1)
 	}
@@ -212,7 +212,7 @@ func (c *connection) countUpgraded() {
 // Loop only, once (leaveLoop): it does not write c.flags, which an
 // afterlife's end reads from another goroutine.
 func (c *connection) countLeft() {
-	if !c.flags.has(upgraded) {
+	if !c.signals.has(upgradedMark) {
 		return
 	}
 	lc := c.counts()

@@ -38,6 +38,13 @@
 // routing, 404 for unknown paths), so one server serves a page and its
 // WebSocket endpoint.
 //
+// A Server is also an http.Handler: an application that lives on net/http
+// mounts it on its own router, behind its own middleware, and the
+// WebSockets that pass are handed to the event loops and served like the
+// server's own (see Server.ServeHTTP; Config.BridgeOnly runs a server with
+// no listener of its own). Over TLS the bridge refuses handshakes: a TLS
+// connection cannot be handed to an event loop.
+//
 // Every byte the server holds for a connection is bounded: what is queued
 // for the peer (MaxUnsentBytes: past it the connection is stalled, its
 // input not parsed, and it is aborted after WriteTimeout if the peer never

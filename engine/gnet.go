@@ -25,11 +25,14 @@ func (h *gnetHandler) OnBoot(eng gnet.Engine) gnet.Action {
 
 func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.s
-	if q, ok := gc.Context().(*loopQueue); ok {
-		q.doorbellOpened()
+	switch v := gc.Context().(type) {
+	case *loopQueue:
+		v.doorbellOpened()
 		return nil, gnet.None
+	case *bridged:
+		return nil, v.open(gc)
 	}
-	if s.shutdown.Load() {
+	if s.bridge.probed(gc) || s.shutdown.Load() || s.cfg.BridgeOnly {
 		return nil, gnet.Close
 	}
 	c := &connection{srv: s, gc: gc}

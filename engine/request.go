@@ -192,6 +192,20 @@ func (c *connection) queueUpgrade(a *handshake.Accepted, ws *session.Session) bo
 	return true
 }
 
+// endSession closes c's WebSocket as its handler returned: 1000, or 1011
+// after a panic. Handler goroutine.
+func (c *connection) endSession(panicked bool) {
+	code := conn.StatusNormalClosure
+	if panicked {
+		code = conn.StatusInternalError
+	}
+	// Nobody reads the session any more: what it holds is dropped, and
+	// what arrives from now on too.
+	c.srv.budget.add(-c.session().Detach())
+	c.closeNow(code, "")
+	c.endAfterlife(errAbnormal) // a half-closed connection's, if any: nothing more to write
+}
+
 // runHandler runs a blocking handler on its own goroutine and hands the
 // connection back to the loop when it returns: with its HTTP response, or,
 // after an upgrade, with the closing handshake finished or started.
@@ -216,15 +230,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", r.Request().Path, "remote", r.RemoteAddr().String(), "stack", string(debug.Stack()))
 	}
 	if r.ctx.Flags()&hctx.Upgraded != 0 {
-		code := conn.StatusNormalClosure
-		if panicked {
-			code = conn.StatusInternalError
-		}
-		// Nobody reads the session any more: what it holds is dropped, and
-		// what arrives from now on too.
-		s.budget.add(-c.session().Detach())
-		c.closeNow(code, "")
-		c.endAfterlife(errAbnormal) // a half-closed connection's, if any: nothing more to write
+		c.endSession(panicked)
 		return
 	}
 	// A refused handshake closes the connection, as the event API does.

@@ -20,8 +20,10 @@ import (
 )
 
 // Server is a volley server. Create it with New, register routes, then
-// call ListenAndServe or Start. Route registration must happen before the
-// server starts; the other methods are safe for concurrent use.
+// call ListenAndServe or Start; it is also an http.Handler, which hands the
+// WebSockets of an application's net/http server to the event loops (see
+// ServeHTTP). Route registration must happen before the server starts; the
+// other methods are safe for concurrent use.
 type Server struct {
 	cfg    Config
 	cfgErr error
@@ -103,6 +105,8 @@ type Server struct {
 	refusedOther map[int]uint64
 
 	handlers sync.WaitGroup // handler goroutines
+
+	bridge bridgeState // the net/http bridge (bridge*.go)
 }
 
 // route is what a path serves: a blocking handler or an event handler.
@@ -141,7 +145,8 @@ func New(cfg Config) *Server {
 
 // HandleFunc serves requests for exactly path with fn, each on its own
 // goroutine: plain HTTP requests and WebSocket handshakes alike (see
-// upgrade.Context). It must be called before the server starts.
+// upgrade.Context), on the server's listener and through ServeHTTP. It
+// must be called before the server starts.
 func (s *Server) HandleFunc(path string, fn upgrade.HandlerFunc) {
 	if idx, ok := s.routeIndex(path); ok {
 		s.routes[path] = route{fn: fn, idx: idx}
@@ -165,8 +170,9 @@ func (s *Server) routeIndex(path string) (uint16, bool) {
 // HandleEvents serves WebSocket handshakes for exactly path on the event
 // loop, with no goroutine per connection: valid handshakes are accepted
 // (with Config.Upgrade's subprotocols and origin check) and h receives the
-// connection's events. Other requests for path get 426 Upgrade Required.
-// It must be called before the server starts.
+// connection's events, on the server's listener and through ServeHTTP.
+// Other requests for path get 426 Upgrade Required. It must be called
+// before the server starts.
 func (s *Server) HandleEvents(path string, h EventHandler) {
 	if len(s.eventHandlers) == maxRoutes {
 		s.cfgErr = errors.Join(s.cfgErr, fmt.Errorf("engine: more than %d HandleEvents calls", maxRoutes))
@@ -181,8 +187,9 @@ func (s *Server) HandleEvents(path string, h EventHandler) {
 	s.routes[path] = route{events: len(s.eventHandlers), idx: idx}
 }
 
-// ListenAndServe listens on Config.Addr and serves until Shutdown. It
-// returns nil after a Shutdown, or the error that stopped the server.
+// ListenAndServe listens on Config.Addr (nowhere with Config.BridgeOnly:
+// see Start) and serves until Shutdown. It returns nil after a Shutdown,
+// or the error that stopped the server.
 func (s *Server) ListenAndServe() error {
 	if err := s.Start(); err != nil {
 		return err
@@ -194,6 +201,12 @@ func (s *Server) ListenAndServe() error {
 // Start listens on Config.Addr and serves in the background; it returns
 // once the server accepts connections, or with the error that prevented it.
 // The event loops run until Shutdown.
+//
+// With Config.BridgeOnly, connections come only through ServeHTTP. gnet
+// cannot run without a listening socket, so the server then listens on a
+// free port of 127.0.0.1 that serves nothing: it closes every connection
+// made to it at once, except the server's own probes of its event loops
+// (see ServeHTTP).
 func (s *Server) Start() error {
 	if s.cfgErr != nil {
 		return s.cfgErr
@@ -203,8 +216,12 @@ func (s *Server) Start() error {
 			return fmt.Errorf("engine: broker: %w", err)
 		}
 	}
+	addr := s.cfg.Addr
+	if s.cfg.BridgeOnly {
+		addr = "127.0.0.1:0"
+	}
 	go func() {
-		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+s.cfg.Addr,
+		err := gnet.Run(&gnetHandler{s: s}, "tcp://"+addr,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.EventLoops),
 			gnet.WithReuseAddr(true),
@@ -238,8 +255,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// Addr returns the address the server listens on, once started.
-func (s *Server) Addr() net.Addr { return s.addr }
+// Addr returns the address the server listens on, once started; nil for
+// a server with Config.BridgeOnly. Any goroutine.
+func (s *Server) Addr() net.Addr {
+	if s.cfg.BridgeOnly {
+		return nil
+	}
+	return s.addr
+}
 
 // Config returns the server's configuration with every default filled in:
 // the limits it enforces (MaxBufferedBytes as derived from the machine's
@@ -329,10 +352,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// connCount returns the open connections, and those ServeHTTP is handing
+// to a loop.
 func (s *Server) connCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.nconns
+	return s.nconns + s.bridge.enrolling
 }
 
 // eachConn calls fn for every open connection, under the registry lock.

@@ -38,6 +38,7 @@ const (
 	deferredMark                                // publishes wait for the connection's fragmented message (Server.deferrals)
 	carriedMark                                 // the blocking session carries counts for the ticker (connection.carry)
 	peerCloseMark                               // the peer's close frame arrived (for the 1006 count)
+	upgradedMark                                // counted in its route.s open connections (countUpgraded)
 	stateShift     = iota + 2                   // the WebSocket's State, in three bits
 )
 

@@ -43,7 +43,7 @@ func (c *connection) traffic() gnet.Action {
 		}
 	}
 
-	in := c.gc.InboundBuffered()
+	in := c.inbound()
 	if in > int(c.leftover.Load()) {
 		c.lastRead = now
 		c.flags.set(pinged, false)
@@ -53,7 +53,7 @@ func (c *connection) traffic() gnet.Action {
 	o.mu.Unlock()
 	off := 0
 	if in > 0 && c.mayParse(now) {
-		data, _ := c.gc.Peek(-1)
+		data := c.input()
 		if c.isEvent() {
 			o.mu.Lock()
 			if !o.flags.has(dead) {
@@ -90,7 +90,7 @@ func (c *connection) traffic() gnet.Action {
 	}
 	c.checkStall(now)
 	if off > 0 {
-		_, _ = c.gc.Discard(off)
+		c.consume(off)
 	}
 	if closeNow {
 		c.beginClosing()
@@ -275,6 +275,7 @@ func (c *connection) leaveLoop() {
 	if linked {
 		c.countLeft()
 	}
+	c.dropPrefix()
 	c.signals.mark(stalledMark|budgetMark|drainWatched, false)
 	if c.msg != nil {
 		c.dropMessage(c.msg)

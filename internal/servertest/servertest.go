@@ -79,7 +79,11 @@ func Start(t testing.TB, cfg engine.Config, setup func(*engine.Server)) *Server 
 			t.Logf("the server's log:\n%s", lg)
 		}
 	})
-	return &Server{Server: srv, Addr: srv.Addr().String(), Log: lg}
+	addr := "" // a server with Config.BridgeOnly listens nowhere
+	if a := srv.Addr(); a != nil {
+		addr = a.String()
+	}
+	return &Server{Server: srv, Addr: addr, Log: lg}
 }
 
 // Recv waits up to d for a value from ch, and fails the test after that.
