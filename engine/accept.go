@@ -8,6 +8,7 @@ import (
 
 	"github.com/volley-ws/volley/internal/ascii"
 	"github.com/volley-ws/volley/internal/handshake"
+	"github.com/volley-ws/volley/internal/logattr"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -102,9 +103,10 @@ func (h *Handshake) SetUserData(v any) { h.c.user = v }
 // srv.eventHandlers. Loop only.
 func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 	s := c.srv
+	start := s.accessStart()
 	if !handshake.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
-		c.refuse(&upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr})
+		c.refuseHandshake(req, &upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr}, start)
 		return
 	}
 	a, err := handshake.Negotiate(req, &s.cfg.Upgrade)
@@ -112,7 +114,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		err = upgrade.ErrServiceUnavailable
 	}
 	if err != nil {
-		c.refuse(err)
+		c.refuseHandshake(req, err, start)
 		return
 	}
 	h := s.eventHandlers[handler-1]
@@ -121,7 +123,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		hs := &Handshake{c: c, req: req, acc: &a}
 		if err := c.decide(hh, hs); err != nil {
 			c.user = nil
-			c.refuse(err)
+			c.refuseHandshake(req, err, start)
 			return
 		}
 		extra = hs.header
@@ -133,6 +135,9 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		c.protocol = uint8(1 + slices.Index(s.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
 	c.startWS(s.coarseNow())
+	if s.logsHandshakes() {
+		s.handshakeAnswered(c, req.Path, logattr.APIEvent, http.StatusSwitchingProtocols, "", start)
+	}
 	e := c.events()
 	s.opening.add(c, req)
 	e.call(func() { h.OnOpen(e) })
@@ -143,7 +148,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 func (c *connection) decide(hh HandshakeHandler, hs *Handshake) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logPanic(v, c.gc.RemoteAddr())
+			c.srv.logPanic(v, c, hs.req.Path)
 			err = &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"}
 		}
 	}()

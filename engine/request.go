@@ -4,7 +4,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"unsafe"
 
 	"github.com/volley-ws/volley/conn"
@@ -213,9 +212,10 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", r.Request().Path, "remote", r.RemoteAddr().String(), "stack", string(debug.Stack()))
+		s.logHandlerPanic(v, r)
 	}
 	if r.ctx.Flags()&hctx.Upgraded != 0 {
+		c.logUpgraded() // unless the loop did
 		code := conn.StatusNormalClosure
 		if panicked {
 			code = conn.StatusInternalError
@@ -230,6 +230,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	// A refused handshake closes the connection, as the event API does.
 	keepAlive = keepAlive && !panicked && !s.shutdown.Load() && r.ctx.Flags()&hctx.Refused == 0
 	var resp []byte
+	status := http.StatusInternalServerError
 	if panicked {
 		resp = httpwire.AppendResponse(nil, http.StatusInternalServerError, nil, []byte("internal server error"), false, false)
 	} else {
@@ -237,13 +238,14 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 		if p := r.ctx.Response(); p != nil {
 			out = *p
 		}
-		status := out.Status
+		status = out.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
 		resp = httpwire.AppendResponse(nil, status, out.Header, out.Body, keepAlive, r.IsHead())
 	}
 	c.queueLocal(resp, !keepAlive)
+	c.logHandlerAnswer(r, status, panicked)
 	c.signals.handOff(handoffResponse)
 	_ = c.gc.Wake(nil)
 }

@@ -29,6 +29,9 @@ type Server struct {
 	// eventHandlers are the EventHandlers of HandleEvents, which event
 	// connections name by index.
 	eventHandlers []EventHandler
+	// eventRoutes are the paths of eventHandlers, index for index (the
+	// route of an event connection's log records).
+	eventRoutes []string
 	// msgs holds the buffers of messages: joined fragments, inflated
 	// messages, blocking sessions' inboxes. It keeps none over 1 MiB.
 	msgs bufpool.Pool
@@ -69,6 +72,9 @@ type Server struct {
 	// afterlives holds the sockets of half-closed blocking connections
 	// whose handlers are still at work (afterlife.go).
 	afterlives sideTable[*afterlife]
+	// access holds the blocking handshakes waiting for their answer while
+	// Config.AccessLog is set (accesslog.go).
+	access sideTable[accessEntry]
 
 	// Topics (topics.go, fanout.go): the index, each subscribed
 	// connection's topics, the publishes waiting for a connection's
@@ -140,6 +146,7 @@ func (s *Server) HandleEvents(path string, h EventHandler) {
 		return
 	}
 	s.eventHandlers = append(s.eventHandlers, h)
+	s.eventRoutes = append(s.eventRoutes, path)
 	s.routes[path] = route{events: len(s.eventHandlers)}
 }
 
@@ -334,9 +341,4 @@ func (s *Server) unlink(c *connection) {
 	}
 	c.prev, c.next = nil, nil
 	s.nconns--
-}
-
-// logPanic logs a recovered handler panic.
-func (s *Server) logPanic(v any, remote net.Addr) {
-	s.cfg.Logger.Error("volley: handler panic recovered", "panic", fmt.Sprint(v), "remote", remote.String())
 }

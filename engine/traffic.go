@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"log/slog"
+
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/volley-ws/volley/conn"
@@ -30,6 +32,7 @@ func (c *connection) traffic() gnet.Action {
 		}
 	case handoffUpgraded:
 		c.startWS(now)
+		c.logUpgraded()
 	}
 	if s.shutdown.Load() {
 		if c.shutdownStep() {
@@ -194,6 +197,7 @@ func (c *connection) checkTimers(now moment) bool {
 				return true
 			}
 			c.respond(408, "request timeout", false)
+			c.logRequestTimeout()
 		case phaseWS:
 			c.expire()
 		case phaseClosing:
@@ -243,6 +247,7 @@ func (c *connection) checkIdle(now moment) {
 		// Its close frame goes out, and the TCP connection ends after it,
 		// without waiting for an answer.
 		c.aux.Store(0)
+		c.logClose(slog.LevelDebug, errIdle)
 		c.failNow(errIdle)
 	}
 }
