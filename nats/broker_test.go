@@ -164,7 +164,8 @@ func TestGapCounted(t *testing.T) {
 	pubConn := dial(t, ns.ClientURL())
 	pub := startBroker(t, pubConn, Config{}, func(string, conn.MessageType, []byte) {})
 	var rec recorder
-	sub := startBroker(t, dial(t, p.URL(), nats.IgnoreDiscoveredServers()), Config{}, rec.deliver)
+	var log logBuffer
+	sub := startBroker(t, dial(t, p.URL(), nats.IgnoreDiscoveredServers()), Config{Logger: log.logger()}, rec.deliver)
 	subscribe(t, sub, "gap", servers, 1)
 
 	publish := func(from, to int) {
@@ -202,6 +203,15 @@ func TestGapCounted(t *testing.T) {
 	s := sub.Stats()
 	if s.Missed != 15 || s.Received != 15 || s.Stale != 0 || s.Disconnects != 1 || s.Reconnects != 1 {
 		t.Errorf("subscriber Stats = %+v, want Missed 15, Received 15, one disconnect and reconnect", s)
+	}
+	// The disconnect is logged at Warn with its error (or at Info without
+	// one), the reconnect at Info, both with the server's URL.
+	if rs := log.records(t, "nats: disconnected"); len(rs) != 1 || rs[0]["url"] == "" ||
+		!(rs[0]["level"] == "WARN" && rs[0]["err"] != nil || rs[0]["level"] == "INFO" && rs[0]["err"] == nil) {
+		t.Errorf("disconnect records %v", rs)
+	}
+	if rs := log.records(t, "nats: reconnected"); len(rs) != 1 || rs[0]["level"] != "INFO" || !strings.HasPrefix(rs[0]["url"].(string), "nats://") {
+		t.Errorf("reconnect records %v", rs)
 	}
 }
 
@@ -493,7 +503,8 @@ func TestMalformedAndPanics(t *testing.T) {
 	var reported []error
 	var mu sync.Mutex
 	var rec recorder
-	sub := startBroker(t, dial(t, ns.ClientURL()), Config{OnError: func(err error) {
+	var log logBuffer
+	sub := startBroker(t, dial(t, ns.ClientURL()), Config{Logger: log.logger(), OnError: func(err error) {
 		mu.Lock()
 		reported = append(reported, err)
 		mu.Unlock()
@@ -519,5 +530,23 @@ func TestMalformedAndPanics(t *testing.T) {
 	defer mu.Unlock()
 	if s.Malformed != 2 || s.Errors != 3 || len(reported) != 3 || !strings.Contains(reported[2].Error(), "panicked") {
 		t.Errorf("Stats %+v, reported %v", s, reported)
+	}
+	// Logged: the first malformed message at Warn (the second is left out,
+	// within errLogEvery), the panic at Error with its topic and stack.
+	var warns, errs []map[string]any
+	for _, r := range log.records(t, "nats: broker error") {
+		switch r["level"] {
+		case "WARN":
+			warns = append(warns, r)
+		case "ERROR":
+			errs = append(errs, r)
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0]["err"].(string), "not a volley envelope") {
+		t.Errorf("Warn records %v, want the first malformed message", warns)
+	}
+	if len(errs) != 1 || errs[0]["topic"] != "t" || errs[0]["panic"] != "deliver failed" ||
+		!strings.Contains(errs[0]["stack"].(string), "TestMalformedAndPanics") {
+		t.Errorf("Error records %v, want the panic with its topic and stack", errs)
 	}
 }
