@@ -186,6 +186,11 @@ type lgPanicky struct{ cfEventEcho }
 
 func (lgPanicky) OnMessage(*engine.Conn, conn.MessageType, []byte) { panic("boom from OnMessage") }
 
+// lgPanickyHook panics in OnHandshake.
+type lgPanickyHook struct{ cfEventEcho }
+
+func (lgPanickyHook) OnHandshake(*engine.Handshake) error { panic("boom from OnHandshake") }
+
 // lgPanickyHandler upgrades and panics at the first message.
 func lgPanickyHandler(ctx *upgrade.Context) {
 	ws, err := ctx.Upgrader().Upgrade()
@@ -205,6 +210,7 @@ func TestLogPanic(t *testing.T) {
 	srv := icStart(t, engine.Config{Logger: logger}, func(s *engine.Server) {
 		s.HandleFunc("/panic", lgPanickyHandler)
 		s.HandleEvents("/panic-events", lgPanicky{})
+		s.HandleEvents("/panic-hook", lgPanickyHook{})
 	})
 	for _, tc := range []struct {
 		path, api, panic, frame string
@@ -227,6 +233,17 @@ func TestLogPanic(t *testing.T) {
 			}
 		})
 	}
+	t.Run("handshake hook", func(t *testing.T) {
+		status, remote := lgRaw(t, srv.addr, "/panic-hook", lgUpgradeHeader("13"))
+		if status != http.StatusInternalServerError {
+			t.Fatalf("answered %d, want 500", status)
+		}
+		r := lgAwait(t, lg, "volley: handler panic recovered", "route", "/panic-hook")
+		lgCheck(t, r, map[string]any{"level": "ERROR", "api": "event", "panic": "boom from OnHandshake", "remote": remote})
+		if !strings.Contains(r.str("stack"), "lgPanickyHook.OnHandshake") {
+			t.Errorf("the stack does not show the hook:\n%s", r.str("stack"))
+		}
+	})
 }
 
 // TestLogProtocolViolation: a connection failed for what its peer sent (a
