@@ -80,8 +80,9 @@
 //   - Debug: the peers' doing: handshakes refused ("volley: handshake
 //     refused", any answer but 101), requests refused or timed out,
 //     connections failed for what the peer sent (1002, 1007, 1009),
-//     closed idle (1001) or aborted for not reading or not answering,
-//     messages skipped for a slow subscriber.
+//     stalled for not reading (MaxUnsentBytes), closed idle (1001) or
+//     aborted for not reading or not answering, messages skipped for a
+//     slow subscriber.
 //
 // Nothing is logged per message, and a level that is off costs one call
 // to the handler's Enabled: the event loops ask before they build a

@@ -123,6 +123,15 @@ func (c *connection) logClose(level slog.Level, err *conn.CloseError, more ...sl
 	}
 }
 
+// logStall logs, at Debug, a connection stalled because its peer leaves
+// MaxUnsentBytes unread: its input waits, and it is aborted after
+// WriteTimeout unless the peer reads. Loop only.
+func (c *connection) logStall() {
+	if s := c.srv; s.logs(slog.LevelDebug) {
+		s.log(slog.LevelDebug, "volley: connection stalled", c.connAttrs()...)
+	}
+}
+
 // logSkip logs a message skipped for a slow subscriber (SlowSkip), at
 // Debug. Loop only.
 func (c *connection) logSkip(topic string) {
