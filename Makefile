@@ -12,43 +12,43 @@ build:
 vet:
 	go vet ./...
 
-# The whole suite, reported stage by stage (scripts/test.sh); it runs
-# scripts/deps.sh first.
+# The whole suite, reported stage by stage (.ci/test.sh); it runs
+# .ci/deps.sh first.
 test:
-	@./scripts/test.sh
+	@./.ci/test.sh
 
 # What the tests need beyond Go (chromium, nginx, nats-server, Node's ws): installed
 # when missing. make test runs it first.
 deps:
-	@./scripts/deps.sh
+	@./.ci/deps.sh
 
 fuzz:
-	@FUZZTIME=$${FUZZTIME:-1000000x} ./scripts/fuzz.sh
+	@FUZZTIME=$${FUZZTIME:-1000000x} ./.ci/fuzz.sh
 
 # Echo benchmarks against gws, gorilla, nbio and a raw gnet echo (see
-# scripts/bench.sh for the settings: ROUNDS, DURATION, SCENARIOS, CAP, ...).
+# bench/scripts/bench.sh for the settings: ROUNDS, DURATION, SCENARIOS, CAP, ...).
 bench-build:
-	./scripts/bench.sh build
+	./bench/scripts/bench.sh build
 
 bench:
-	./scripts/bench.sh
+	./bench/scripts/bench.sh
 
 bench-capped:
-	CAP=$${CAP:-0.5} SCENARIOS="$${SCENARIOS:-a b c}" ./scripts/bench.sh
+	CAP=$${CAP:-0.5} SCENARIOS="$${SCENARIOS:-a b c}" ./bench/scripts/bench.sh
 
 # This checkout against another commit's build (BASE), capped, b and c, 7
-# rounds: see scripts/bench-ab.sh.
+# rounds: see bench/scripts/bench-ab.sh.
 bench-ab:
-	./scripts/bench-ab.sh $(BASE)
+	./bench/scripts/bench-ab.sh $(BASE)
 
 # Fan-out benchmark: volley's topics against a registry of connections and
 # the peers' broadcast, f1 f2 f3 steady-f2, the server capped at half a
-# core (CAP= for none; settings: scripts/bench-fanout.sh).
+# core (CAP= for none; settings: bench/scripts/bench-fanout.sh).
 .PHONY: bench-fanout
 bench-fanout:
-	CAP=$${CAP-0.5} ./scripts/bench-fanout.sh
+	CAP=$${CAP-0.5} ./bench/scripts/bench-fanout.sh
 
 # f1 against one node and against two nodes joined by a nats-server
-# (scripts/bench-fanout-nodes.sh).
+# (bench/scripts/bench-fanout-nodes.sh).
 bench-fanout-nodes:
-	./scripts/bench-fanout-nodes.sh
+	./bench/scripts/bench-fanout-nodes.sh

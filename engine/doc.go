@@ -32,7 +32,7 @@
 // order, after what was sent to it before; one that does not read fast
 // enough is closed or skipped (Config.SlowSubscriber), never slowing the
 // publisher. Config.Broker spreads topics over several nodes (the
-// github.com/volley-ws/volley/nats module does it over NATS).
+// github.com/volley-ws/volley/engine/natsbroker module does it over NATS).
 //
 // Plain HTTP requests are served on the same port (keep-alive, exact-path
 // routing, 404 for unknown paths), so one server serves a page and its

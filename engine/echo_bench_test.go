@@ -159,7 +159,7 @@ func BenchmarkEcho(b *testing.B) {
 // allocation in 2,000 round trips (testing.AllocsPerRun would round a
 // fraction per round trip down to 0). The event API's SendNoCopy too, with
 // messages large enough to be written from the input buffer. It needs a
-// build without the race detector, which scripts/test.sh runs.
+// build without the race detector, which .ci/test.sh runs.
 func TestEchoZeroAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts need a build without -race")

@@ -19,7 +19,7 @@ import (
 // bounded by icTimeout, a client (internal/wsclient), test payloads, echo
 // handlers for both APIs, and checks of how the server ends a connection.
 // The interop tests against other WebSocket libraries and real clients
-// are in the interop module (interop/ at the root of the repository).
+// are in the interop module (engine/interop/ at the root of the repository).
 
 // icTimeout bounds every single wait of these tests.
 const icTimeout = servertest.Timeout

@@ -24,7 +24,7 @@ import (
 // deliveries). The frame comes from a pool, each loop is woken by its
 // doorbell, and each subscriber's outbox buffer from a pool. The clients
 // read with fixed buffers. It needs a build without the race detector,
-// which scripts/test.sh runs.
+// which .ci/test.sh runs.
 func TestFanoutZeroAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's sync.Pool drops items on purpose: allocation counts need a build without -race")

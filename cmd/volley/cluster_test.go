@@ -18,7 +18,7 @@ const natsServerPath = "/usr/sbin/nats-server"
 // startNATS runs Debian's nats-server on a free port of 127.0.0.1 and
 // returns its URL; it is killed (by its PID) when the test ends. Without
 // the binary the test is skipped, except in CI (CI set), where
-// scripts/deps.sh installs it and its absence is a failure.
+// .ci/deps.sh installs it and its absence is a failure.
 func startNATS(t *testing.T) string {
 	t.Helper()
 	exe, err := exec.LookPath("nats-server")

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/volley-ws/volley v0.0.0-00010101000000-000000000000
-	github.com/volley-ws/volley/nats v0.0.0-00010101000000-000000000000
+	github.com/volley-ws/volley/engine/natsbroker v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -30,5 +30,5 @@ require (
 // get nats.go).
 replace (
 	github.com/volley-ws/volley => ../..
-	github.com/volley-ws/volley/nats => ../../nats
+	github.com/volley-ws/volley/engine/natsbroker => ../../engine/natsbroker
 )

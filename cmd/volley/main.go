@@ -29,8 +29,8 @@ import (
 	"time"
 
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/engine/natsbroker"
 	"github.com/volley-ws/volley/internal/logattr"
-	"github.com/volley-ws/volley/nats"
 )
 
 func main() {
@@ -104,7 +104,7 @@ func newServer(o options) (*engine.Server, error) {
 	errs := &rateLog{log: cfg.Logger} // the chat's errors
 	if o.natsURL != "" {
 		// The broker logs its errors itself, at most one every 10 s.
-		b, err := nats.Connect(o.natsURL, nats.Config{Logger: cfg.Logger})
+		b, err := natsbroker.Connect(o.natsURL, natsbroker.Config{Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("volley: -nats: %w", err)
 		}

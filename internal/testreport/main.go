@@ -10,7 +10,7 @@
 // result. The raw JSON goes to -raw unchanged; with -dir, the counts are
 // appended to DIR/tests.tsv (stage, tests, skipped, failed), the failed
 // tests to DIR/failed.tsv (stage, package, test) and the packages that ran
-// tests to DIR/packages.txt (stage, package), for scripts/lib/report.sh's
+// tests to DIR/packages.txt (stage, package), for .ci/lib/report.sh's
 // summary. With -fuzz (one fuzz target per go test), each line names the
 // target and ends with the fuzzing engine's last progress report (inputs
 // run, new interesting inputs).

@@ -1,4 +1,4 @@
-// Command benchreport turns the runs.jsonl written by scripts/bench.sh
+// Command benchreport turns the runs.jsonl written by bench/scripts/bench.sh
 // into Markdown tables: medians per server per scenario, ratios against
 // the gnet raw echo and gorilla/websocket, which side was CPU-bound, and
 // for idle connections the server's memory per connection.

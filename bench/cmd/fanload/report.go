@@ -14,7 +14,7 @@ import (
 	"github.com/volley-ws/volley/bench/internal/hist"
 )
 
-// runLine is one line of the runs.jsonl that scripts/bench-fanout.sh writes.
+// runLine is one line of the runs.jsonl that bench/scripts/bench-fanout.sh writes.
 type runLine struct {
 	Scenario    string  `json:"scenario"`
 	Server      string  `json:"server"`

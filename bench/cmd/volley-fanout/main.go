@@ -1,5 +1,5 @@
 // Command volley-fanout is volley's server in the fan-out benchmark
-// (bench/cmd/fanload, scripts/bench-fanout.sh): every connection to
+// (bench/cmd/fanload, bench/scripts/bench-fanout.sh): every connection to
 // /fanout joins one topic when it opens, and every message a connection
 // sends goes to every member, the sender included, with its type.
 //
