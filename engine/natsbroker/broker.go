@@ -292,8 +292,8 @@ func (b *Broker) chainHandlers() {
 	prevDisconnect, prevDisconnect0 := b.prevDisconnect, b.prevDisconnect0
 	prevReconnect, prevError := b.prevReconnect, b.prevError
 	nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
+		b.logDisconnected(*b.url.Load(), err) // logged before it is counted: Stats shows it in the log
 		b.disconnects.Add(1)
-		b.logDisconnected(*b.url.Load(), err)
 		if prevDisconnect != nil {
 			prevDisconnect(c, err)
 		} else if prevDisconnect0 != nil {
@@ -301,10 +301,10 @@ func (b *Broker) chainHandlers() {
 		}
 	})
 	nc.SetReconnectHandler(func(c *nats.Conn) {
-		b.reconnects.Add(1)
 		b.maxPayload.Store(c.MaxPayload())
 		b.setURL(c)
 		b.logReconnected(*b.url.Load())
+		b.reconnects.Add(1)
 		if prevReconnect != nil {
 			prevReconnect(c)
 		}
