@@ -485,6 +485,9 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	waitFor(t, "the subscriber's connection to read all 10", func() bool { return subConn.Stats().InMsgs == 10 })
 	close(gate)
+	// The queued message must leave the queue before the last one comes,
+	// or nats.go drops that one too.
+	waitFor(t, "the queued message", func() bool { return delivered.Load() == 2 })
 	pub.Publish("slow", conn.Text, nil)
 	waitDescribed(t, func() string {
 		return fmt.Sprintf("3 deliveries: %d, %+v, %d in", delivered.Load(), sub.Stats(), subConn.Stats().InMsgs)
