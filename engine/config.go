@@ -118,7 +118,8 @@ type Config struct {
 	// AccessLog, when set, receives an Info record for every WebSocket
 	// handshake answered, accepted (101) or refused (see "Logs" in the
 	// package documentation). It may be Logger itself or a logger of its
-	// own (another output, another level). Nil, the default: no access
+	// own (another output, another level); like Logger's, its handler runs
+	// on the event loops and should not block. Nil, the default: no access
 	// log, and nothing spent on one.
 	AccessLog *slog.Logger
 }
