@@ -5,9 +5,11 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/volley-ws/volley/internal/ascii"
 	"github.com/volley-ws/volley/internal/handshake"
+	"github.com/volley-ws/volley/internal/logattr"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -109,9 +111,10 @@ func (h *Handshake) SetUserData(v any) { h.c.user = v }
 // srv.eventHandlers. Loop only.
 func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 	s := c.srv
+	start := s.accessStart()
 	if !handshake.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
-		c.refuse(&upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr})
+		c.refuseHandshake(req, &upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr}, start)
 		return
 	}
 	a, err := handshake.Negotiate(req, &s.cfg.Upgrade)
@@ -119,7 +122,7 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		err = upgrade.ErrServiceUnavailable
 	}
 	if err != nil {
-		c.refuse(err)
+		c.refuseHandshake(req, err, start)
 		return
 	}
 	h := s.eventHandlers[handler-1]
@@ -128,18 +131,18 @@ func (c *connection) acceptEvents(req *upgrade.Request, handler int) {
 		hs := &Handshake{c: c, req: req, acc: &a}
 		if err := c.decide(hh, hs); err != nil {
 			c.user = nil
-			c.refuse(err)
+			c.refuseHandshake(req, err, start)
 			return
 		}
 		extra = hs.header
 	}
-	c.openEvents(&a, extra, handler, req)
+	c.openEvents(&a, extra, handler, req, start)
 }
 
 // openEvents opens an accepted event connection: it queues the 101
 // response (with the extra header fields), switches to WebSocket framing
 // and calls OnOpen, with req as Conn.Request. Loop only.
-func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderField, handler int, req *upgrade.Request) {
+func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderField, handler int, req *upgrade.Request, start time.Time) {
 	s := c.srv
 	c.queueAccepted(a, extra)
 	c.setCompression(a)
@@ -148,6 +151,9 @@ func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderFie
 		c.protocol = uint8(1 + slices.Index(s.cfg.Upgrade.Subprotocols, a.Protocol))
 	}
 	c.startWS(s.coarseNow())
+	if s.logsHandshakes() {
+		s.handshakeAnswered(c, req.Path, logattr.APIEvent, http.StatusSwitchingProtocols, "", start)
+	}
 	e := c.events()
 	h := s.eventHandlers[handler-1]
 	s.opening.add(c, req)
@@ -159,7 +165,7 @@ func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderFie
 func (c *connection) decide(hh HandshakeHandler, hs *Handshake) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logPanic(v, hs.RemoteAddr())
+			c.srv.logHandshakePanic(v, hs.RemoteAddr(), hs.req.Path)
 			err = &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"}
 		}
 	}()

@@ -125,7 +125,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, req *upgrad
 		return
 	}
 	c := &connection{srv: s}
-	b := &bridged{c: c, acc: &a, handler: handler, req: req}
+	b := &bridged{c: c, acc: &a, handler: handler, req: req, start: s.accessStart()}
 	if hh, ok := s.eventHandlers[handler-1].(HandshakeHandler); ok {
 		hs := &Handshake{c: c, req: req, acc: &a, remote: remoteAddr(r)}
 		if err := c.decide(hh, hs); err != nil {

@@ -39,6 +39,7 @@ type bridged struct {
 	handler int
 	extra   []upgrade.HeaderField
 	req     *upgrade.Request
+	start   time.Time // when the handshake was read, for the access log
 	// A blocking route's session.
 	ws *session.Session
 }
@@ -59,7 +60,7 @@ func (b *bridged) open(gc gnet.Conn) gnet.Action {
 		c.queueUpgrade(b.acc, b.ws)
 		c.startWS(s.now())
 	} else {
-		c.openEvents(b.acc, b.extra, b.handler, b.req)
+		c.openEvents(b.acc, b.extra, b.handler, b.req, b.start)
 	}
 	return c.traffic()
 }

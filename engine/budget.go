@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -93,8 +94,10 @@ func (b *budget) enforce(s *Server, now moment) {
 	case used > b.max && !b.over.Load():
 		b.over.Store(true)
 		b.since = now
+		s.logBudget(true, used)
 	case used <= b.max-b.max/10 && b.over.Load():
 		b.over.Store(false)
+		s.logBudget(false, used)
 		for c := s.conns; c != nil; c = c.next {
 			if c.signals.mark(budgetMark, false) {
 				_ = c.gc.Wake(nil)
@@ -151,6 +154,7 @@ func (c *connection) overBudget(now moment) {
 		c.abort(errOverBudget)
 		return
 	}
+	c.logClose(slog.LevelWarn, errOverBudget)
 	c.closeNow(errOverBudget.Code, errOverBudget.Reason)
 	c.signals.mark(endingMark, true)
 	c.setAux(now.add(budgetGrace), true)

@@ -87,6 +87,7 @@ func (c *connection) peerClose(code conn.StatusCode, reason []byte) {
 // after CloseTimeout. Loop only.
 func (c *connection) fail(err *conn.CloseError) {
 	c.flags.set(readDone, true)
+	c.logFailure(err)
 	if c.signals.state() != conn.StateOpen {
 		c.failNow(err)
 		return
@@ -197,6 +198,9 @@ func (c *connection) abort(err error) {
 	}
 	c.signalRoom()
 	o.mu.Unlock()
+	if !wasDead {
+		c.logAbort(err)
+	}
 	prev := c.signals.setState(conn.StateAborted)
 	if !prev.Final() && prev != conn.StateConnecting && !c.isEvent() {
 		c.finish(err)

@@ -111,9 +111,21 @@ type Config struct {
 	// loop and must not block.
 	OnSlowSubscriber func(topic string, remote net.Addr, closed bool)
 
-	// Logger receives handler panics and engine errors. Default
-	// slog.Default().
+	// Logger receives the server's log records, every one with the same
+	// attribute keys (see "Logs" in the package documentation): recovered
+	// panics at Error, the memory budget and the application's faults at
+	// Warn, slow subscribers at Info, the peers' faults (refused
+	// handshakes, protocol violations, timeouts) at Debug. Its handler
+	// runs on the goroutine that logs, event loops included, and should
+	// not block. Default slog.Default().
 	Logger *slog.Logger
+	// AccessLog, when set, receives an Info record for every WebSocket
+	// handshake answered, accepted (101) or refused (see "Logs" in the
+	// package documentation). It may be Logger itself or a logger of its
+	// own (another output, another level); like Logger's, its handler runs
+	// on the event loops and should not block. Nil, the default: no access
+	// log, and nothing spent on one.
+	AccessLog *slog.Logger
 }
 
 // SlowSubscriberPolicy is what the server does with a topic subscriber

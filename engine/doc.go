@@ -56,4 +56,49 @@
 //
 // Every limit has a documented default in Config; a zero Config is a valid
 // configuration listening on 127.0.0.1:8080.
+//
+// # Logs
+//
+// The server logs with log/slog to Config.Logger, and, with
+// Config.AccessLog, a record per handshake. Every record names what it is
+// about with the same keys:
+//
+//	remote       the peer's address, host:port
+//	route        the request path (routes are exact paths)
+//	api          "blocking" (HandleFunc) or "event" (HandleEvents)
+//	status       the HTTP status answered
+//	code         the WebSocket close code
+//	reason       a refusal's or a close's reason
+//	err          the error
+//	topic        the topic
+//	panic, stack a recovered panic's value and stack
+//
+// A blocking WebSocket's records after its handshake name no route. The
+// levels:
+//
+//   - Error: a panic recovered from a handler, a callback or a hook
+//     ("volley: handler panic recovered"); the server failing to start.
+//   - Warn: the server going over its memory budget (buffered, budget)
+//     and the connections it closes with 1013 for it; a blocking handler
+//     that fell MaxUnreadBytes behind (1008); a broker that failed to
+//     unsubscribe.
+//   - Info: a slow subscriber closed with 1008; the server back under its
+//     memory budget.
+//   - Debug: the peers' doing: handshakes refused ("volley: handshake
+//     refused", any answer but 101), requests refused or timed out,
+//     connections failed for what the peer sent (1002, 1007, 1009),
+//     stalled for not reading (MaxUnsentBytes), closed idle (1001) or
+//     aborted for not reading or not answering, messages skipped for a
+//     slow subscriber.
+//
+// Nothing is logged per message, and a level that is off costs one call
+// to the handler's Enabled: the event loops ask before they build a
+// record.
+//
+// The access log's record, "volley: handshake" at Info, has remote,
+// route, api (none for a path with no route), status (101 or the
+// refusal's), subprotocol and compression (for a 101) or reason (for a
+// refusal), and duration: from the whole request to its answer, which for
+// a blocking route is the handler's time until Upgrade. A handshake is any
+// request for an event route and any request with Upgrade: websocket.
 package engine

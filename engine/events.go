@@ -147,7 +147,7 @@ func (e *Conn) Abort() { e.c().abort(conn.ErrAborted) }
 func (e *Conn) call(fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.srv.logPanic(v, e.gc.RemoteAddr())
+			e.srv.logPanic(v, e.c(), "")
 			e.c().failNow(errInternal)
 		}
 	}()
@@ -160,7 +160,7 @@ func (e *Conn) call(fn func()) {
 func (c *connection) readEventFrames(data []byte) (n int) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logPanic(v, c.gc.RemoteAddr())
+			c.srv.logPanic(v, c, "")
 			c.flags.set(readDone, true)
 			c.failNow(errInternal)
 			n = len(data)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"slices"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
 // pubFrame is one published message, framed once for all subscribers and
@@ -564,13 +566,15 @@ func (q *loopQueue) slow(c *connection, topic string) {
 		}
 		q.slowClosed.Add(1)
 		q.slowCloses = append(q.slowCloses, slowClose{c})
+		c.logClose(slog.LevelInfo, errSlowSubscriber, logattr.Topic(topic))
 	} else {
 		q.skipped.Add(1)
+		c.logSkip(topic)
 	}
 	if fn := s.cfg.OnSlowSubscriber; fn != nil {
 		defer func() {
 			if v := recover(); v != nil {
-				s.logPanic(v, c.gc.RemoteAddr())
+				s.logPanic(v, c, "")
 			}
 		}()
 		fn(topic, c.gc.RemoteAddr(), closed)

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
 // gnetHandler adapts gnet's callbacks to the server. Every method runs on
@@ -17,7 +19,7 @@ type gnetHandler struct {
 
 func (h *gnetHandler) OnBoot(eng gnet.Engine) gnet.Action {
 	if err := h.s.boot(eng); err != nil {
-		h.s.cfg.Logger.Error("volley: boot failed", "err", err)
+		h.s.log(slog.LevelError, "volley: boot failed", slog.String(logattr.KeyAddr, h.s.cfg.Addr), logattr.Err(err))
 		return gnet.Shutdown
 	}
 	return gnet.None

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"runtime"
 	"runtime/debug"
@@ -320,6 +321,8 @@ func TestHostileBudgetRefuses(t *testing.T) {
 	cfg.EventLoops = 2
 	cfg.MaxBufferedBytes = 2 << 20 // conns*each is 3 MiB
 	cfg.WriteTimeout = 10 * time.Second
+	logger, lg := lgLogger(slog.LevelInfo)
+	cfg.Logger = logger
 	srv := engine.New(cfg)
 	srv.HandleEvents(cfEventsPath, cfEventEcho{})
 	srv.HandleFunc("/hold", func(ctx *upgrade.Context) {
@@ -386,6 +389,21 @@ func TestHostileBudgetRefuses(t *testing.T) {
 	}
 	if status != 101 {
 		t.Errorf("handshake answered %d once the server was back under its budget (%d bytes held)", status, engine.Buffered(srv))
+	}
+	// Logged: going over (Warn), each 1013 (Warn), coming back (Info).
+	r := lgAwait(t, lg, "volley: over the memory budget", "level", "WARN")
+	if r.num("buffered") <= r.num("budget") || r.num("budget") != float64(cfg.MaxBufferedBytes) {
+		t.Errorf("over-budget record %v", r)
+	}
+	lgAwait(t, lg, "volley: back under the memory budget", "level", "INFO")
+	closes := 0
+	for _, r := range lgFind(t, lg, "volley: connection closed") {
+		if r.str("level") == "WARN" && r.num("code") == 1013 && r.str("api") == "blocking" && r.str("remote") != "" {
+			closes++
+		}
+	}
+	if closes < int(tryAgain.Load()) {
+		t.Errorf("%d closes with 1013 logged, %d received", closes, tryAgain.Load())
 	}
 }
 

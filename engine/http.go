@@ -33,7 +33,7 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 	s := c.srv
 	n, err := httpwire.Parse(req, data, s.cfg.MaxHandshakeBytes)
 	if err != nil {
-		c.refuse(err)
+		c.refuseRequest(err)
 		return len(data)
 	}
 	if n == 0 {
@@ -45,7 +45,7 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 	var body []byte
 	if cl := req.ContentLength; cl > 0 {
 		if cl > int64(s.cfg.MaxRequestBody) {
-			c.refuse(upgrade.ErrBodyTooLarge)
+			c.refuseRequest(upgrade.ErrBodyTooLarge)
 			return len(data)
 		}
 		if int64(len(data)-n) < cl {
@@ -63,12 +63,14 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 			c.countRefused(http.StatusNotFound)
 		}
 		c.respond(http.StatusNotFound, "not found", keepAlive)
+		c.logNotFound(req)
 	case rt.events > 0:
 		c.acceptEvents(req, rt.events)
 	default:
 		c.handler = blockingRoute | rt.idx
 		c.flags.setPhase(phaseHandler)
 		r := c.newRequest(req, head, body)
+		c.accessBegin(r, req.Path)
 		s.handlers.Add(1)
 		go s.runHandler(c, rt.fn, r, keepAlive)
 	}

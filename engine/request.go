@@ -4,7 +4,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"unsafe"
 
 	"github.com/volley-ws/volley/conn"
@@ -227,9 +226,10 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", r.Request().Path, "remote", r.RemoteAddr().String(), "stack", string(debug.Stack()))
+		s.logHandlerPanic(v, r)
 	}
 	if r.ctx.Flags()&hctx.Upgraded != 0 {
+		c.logUpgraded() // unless the loop did
 		c.endSession(panicked)
 		return
 	}
@@ -254,6 +254,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 		s.countRefusedOffLoop(status) // a handshake the handler (or Upgrade) refused
 	}
 	c.queueLocal(resp, !keepAlive)
+	c.logHandlerAnswer(r, status, panicked)
 	c.signals.handOff(handoffResponse)
 	_ = c.gc.Wake(nil)
 }

@@ -71,6 +71,9 @@ type Server struct {
 	// afterlives holds the sockets of half-closed blocking connections
 	// whose handlers are still at work (afterlife.go).
 	afterlives sideTable[*afterlife]
+	// access holds the blocking handshakes waiting for their answer while
+	// Config.AccessLog is set (accesslog.go).
+	access sideTable[accessEntry]
 
 	// Topics (topics.go, fanout.go): the index, each subscribed
 	// connection's topics, the publishes waiting for a connection's
@@ -400,9 +403,4 @@ func (s *Server) unlink(c *connection) {
 	}
 	c.prev, c.next = nil, nil
 	s.nconns--
-}
-
-// logPanic logs a recovered handler panic.
-func (s *Server) logPanic(v any, remote net.Addr) {
-	s.cfg.Logger.Error("volley: handler panic recovered", "panic", fmt.Sprint(v), "remote", remote.String())
 }

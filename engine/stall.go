@@ -55,6 +55,7 @@ func (c *connection) stall(now moment) {
 	if c.signals.mark(stalledMark, true) {
 		return
 	}
+	c.logStall()
 	if !c.signals.has(endingMark) {
 		c.setAux(now.add(c.srv.cfg.WriteTimeout), false)
 	}

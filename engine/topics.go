@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/volley-ws/volley/codec"
 	"github.com/volley-ws/volley/conn"
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
 // Topics: publish once, deliver to every subscriber on every loop.
@@ -242,7 +244,7 @@ func (s *Server) leave(c *connection, t *topic, loop int) {
 		s.topicCount.Add(-1)
 		if b := s.cfg.Broker; b != nil {
 			if err := b.Unsubscribe(t.name); err != nil {
-				s.cfg.Logger.Warn("volley: broker unsubscribe failed", "topic", t.name, "err", err)
+				s.log(slog.LevelWarn, "volley: broker unsubscribe failed", logattr.Topic(t.name), logattr.Err(err))
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -382,7 +383,9 @@ func TestTopicsSlowSubscriber(t *testing.T) {
 	for _, policy := range []engine.SlowSubscriberPolicy{engine.SlowClose, engine.SlowSkip} {
 		t.Run(fmt.Sprint(policy), func(t *testing.T) {
 			var calls atomic.Int32
+			logger, lg := lgLogger(slog.LevelInfo)
 			cfg := engine.Config{
+				Logger:         logger,
 				MaxUnsentBytes: 64 << 10,
 				// Time enough for the slow one to read its close frame
 				// once the test lets it read.
@@ -453,6 +456,8 @@ func TestTopicsSlowSubscriber(t *testing.T) {
 					t.Errorf("the slow subscriber's last frame %v, want close 1008", last)
 				}
 				tpAwait(t, srv, "feed", 1)
+				r := lgAwait(t, lg, "volley: connection closed", "topic", "feed")
+				lgCheck(t, r, map[string]any{"level": "INFO", "code": 1008, "route": "/ev", "api": "event", "remote": slow.NetConn().LocalAddr().String()})
 			case engine.SlowSkip:
 				if st.Skipped == 0 || st.SlowClosed != 0 {
 					t.Errorf("Skipped %d SlowClosed %d, want skips and no close", st.Skipped, st.SlowClosed)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"log/slog"
+
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/volley-ws/volley/conn"
@@ -30,6 +32,7 @@ func (c *connection) traffic() gnet.Action {
 		}
 	case handoffUpgraded:
 		c.startWS(now)
+		c.logUpgraded()
 	}
 	if s.shutdown.Load() {
 		if c.shutdownStep() {
@@ -197,6 +200,7 @@ func (c *connection) checkTimers(now moment) bool {
 			}
 			c.countRefused(408)
 			c.respond(408, "request timeout", false)
+			c.logRequestTimeout()
 		case phaseWS:
 			c.expire()
 		case phaseClosing:
@@ -246,6 +250,7 @@ func (c *connection) checkIdle(now moment) {
 		// Its close frame goes out, and the TCP connection ends after it,
 		// without waiting for an answer.
 		c.aux.Store(0)
+		c.logClose(slog.LevelDebug, errIdle)
 		c.failNow(errIdle)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/logattr"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -150,6 +151,6 @@ func (chatEvents) OnClose(*engine.Conn, error) {}
 // it, the other nodes did not): it is logged, at most every rateLogEvery.
 func publish(srv *engine.Server, errs *rateLog, topic string, t conn.MessageType, p []byte) {
 	if err := srv.Publish(topic, t, p); err != nil {
-		errs.printf("volley: chat: publishing to %s: %v", topic, err)
+		errs.warn("volley: chat: publish failed", logattr.Topic(topic), logattr.Err(err))
 	}
 }

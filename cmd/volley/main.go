@@ -8,6 +8,10 @@
 //	go -C cmd/volley run . -addr :9000 -loops 2 -max-message 1048576
 //	go -C cmd/volley run . -api event   # /echo and /chat on the event-loop API
 //	go -C cmd/volley run . -addr 127.0.0.1:8081 -nats nats://127.0.0.1:4222
+//	go -C cmd/volley run . -log-level debug -log-format json -access-log
+//
+// It logs to stderr with log/slog (-log-level, -log-format; -access-log
+// adds a record per handshake) and says where it listens on stdout.
 //
 // It shuts down gracefully (close 1001 to every WebSocket) on SIGINT or
 // SIGTERM.
@@ -17,7 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -26,6 +30,7 @@ import (
 
 	"github.com/volley-ws/volley/engine"
 	"github.com/volley-ws/volley/engine/natsbroker"
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
 func main() {
@@ -35,7 +40,9 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(opts); err != nil {
-		log.Fatal(err)
+		logger, _ := opts.log.loggers()
+		logger.Error("volley: stopped", logattr.Err(err))
+		os.Exit(1)
 	}
 }
 
@@ -46,6 +53,7 @@ type options struct {
 	natsURL    string // -nats: the cluster's NATS server; "" for one node
 	grace      time.Duration
 	cpuProfile string // write a CPU profile here until shutdown
+	log        logOptions
 }
 
 // parseFlags turns the command line into options.
@@ -70,6 +78,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "time given to closing handshakes on SIGINT/SIGTERM")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server shuts down")
 	fs.StringVar(&o.api, "api", "blocking", "how /echo and /chat are served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
+	o.log.register(fs)
 	fs.StringVar(&o.natsURL, "nats", "", "join a cluster through the NATS server at this URL (nats://host:port): chat rooms span every node connected to it; empty: one node, in-process")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -80,6 +89,9 @@ func parseFlags(args []string) (options, error) {
 	if o.api != "blocking" && o.api != "event" {
 		return o, fmt.Errorf("volley: -api must be blocking or event, not %q", o.api)
 	}
+	if err := o.log.check(); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
@@ -88,11 +100,11 @@ func parseFlags(args []string) (options, error) {
 // connection.
 func newServer(o options) (*engine.Server, error) {
 	cfg := o.cfg
-	errs := new(rateLog) // the chat's and the broker's errors
+	cfg.Logger, cfg.AccessLog = o.log.loggers()
+	errs := &rateLog{log: cfg.Logger} // the chat's errors
 	if o.natsURL != "" {
-		b, err := natsbroker.Connect(o.natsURL, natsbroker.Config{
-			OnError: func(err error) { errs.printf("volley: nats: %v", err) },
-		})
+		// The broker logs its errors itself, at most one every 10 s.
+		b, err := natsbroker.Connect(o.natsURL, natsbroker.Config{Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("volley: -nats: %w", err)
 		}
@@ -137,15 +149,17 @@ func run(o options) error {
 		}
 		return err
 	}
+	// The line on stdout is for people and scripts; the records on stderr
+	// say the same for log collectors.
 	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo and chat at ws://%s/chat?room=NAME, %s API)\n", srv.Addr(), srv.Addr(), srv.Addr(), o.api)
+	logger := srv.Config().Logger
+	logger.Info("volley: listening", slog.String(logattr.KeyAddr, srv.Addr().String()), slog.String(logattr.KeyAPI, o.api),
+		slog.Int64(logattr.KeyBudget, srv.Config().MaxBufferedBytes))
 	if o.natsURL != "" {
-		fmt.Println("volley: in a cluster: chat rooms are shared through NATS (-nats)")
-	}
-	if b := srv.Config().MaxBufferedBytes; b > 0 {
-		fmt.Printf("volley: memory budget %d MiB (-max-buffered)\n", b>>20)
+		logger.Info("volley: in a cluster: chat rooms are shared through NATS", slog.String(logattr.KeyURL, o.natsURL))
 	}
 	<-sig
-	fmt.Println("volley: shutting down")
+	logger.Info("volley: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	return srv.Shutdown(ctx)

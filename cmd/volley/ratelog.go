@@ -1,30 +1,40 @@
 package main
 
 import (
-	"fmt"
-	"log"
+	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
-// rateLogEvery is the shortest time between two lines of a rateLog.
+// rateLogEvery is the shortest time between two records of a rateLog.
 const rateLogEvery = 10 * time.Second
 
-// rateLog logs at most a line every rateLogEvery, counting the lines it
+// rateLog logs at most a record every rateLogEvery, counting the ones it
 // leaves out, so that a NATS server that is down does not flood the log
-// with a line per message. Its zero value logs with log.Print. Safe for
-// concurrent use; printf waits on nothing but a short lock and, once per
+// with a record per message. Its zero value logs to slog.Default(). Safe
+// for concurrent use; warn waits on nothing but a short lock and, once per
 // rateLogEvery, the log's output.
 type rateLog struct {
-	out     func(string) // nil: log.Print
+	log     *slog.Logger // nil: slog.Default()
 	mu      sync.Mutex
 	last    time.Time
 	skipped int
 }
 
-// printf logs a line formatted as fmt.Sprintf does, unless the last one
-// was logged less than rateLogEvery ago.
-func (l *rateLog) printf(format string, args ...any) {
+// warn logs msg with attrs at Warn, unless the last record was logged
+// less than rateLogEvery ago; the next record logged says how many were
+// left out (logattr.KeySuppressed).
+func (l *rateLog) warn(msg string, attrs ...slog.Attr) {
+	lg := l.log
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if !lg.Enabled(context.Background(), slog.LevelWarn) {
+		return
+	}
 	l.mu.Lock()
 	now := time.Now()
 	if !l.last.IsZero() && now.Sub(l.last) < rateLogEvery {
@@ -36,13 +46,8 @@ func (l *rateLog) printf(format string, args ...any) {
 	skipped := l.skipped
 	l.skipped = 0
 	l.mu.Unlock()
-	msg := fmt.Sprintf(format, args...)
 	if skipped > 0 {
-		msg += fmt.Sprintf(" (and %d more since the last line)", skipped)
+		attrs = append(attrs, slog.Int(logattr.KeySuppressed, skipped))
 	}
-	if l.out != nil {
-		l.out(msg)
-	} else {
-		log.Print(msg)
-	}
+	lg.LogAttrs(context.Background(), slog.LevelWarn, msg, attrs...)
 }

@@ -1,25 +1,33 @@
 package main
 
 import (
-	"slices"
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 )
 
-// TestRateLog: one line per rateLogEvery; the next one counts those left
+// TestRateLog: one record per rateLogEvery; the next one counts those left
 // out meanwhile.
 func TestRateLog(t *testing.T) {
-	var lines []string
-	l := &rateLog{out: func(s string) { lines = append(lines, s) }}
+	var out bytes.Buffer
+	h := slog.NewTextHandler(&out, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})
+	l := &rateLog{log: slog.New(h)}
 	for i := range 3 {
-		l.printf("error %d", i)
+		l.warn("failed", slog.Int("n", i))
 	}
 	l.mu.Lock()
 	l.last = l.last.Add(-rateLogEvery) // as if rateLogEvery had passed
 	l.mu.Unlock()
-	l.printf("error %d", 3)
-	l.printf("error %d", 4)
-	want := []string{"error 0", "error 3 (and 2 more since the last line)"}
-	if !slices.Equal(lines, want) {
-		t.Fatalf("logged %q, want %q", lines, want)
+	l.warn("failed", slog.Int("n", 3))
+	l.warn("failed", slog.Int("n", 4))
+	want := "level=WARN msg=failed n=0\nlevel=WARN msg=failed n=3 suppressed=2\n"
+	if got := out.String(); got != want {
+		t.Fatalf("logged\n%s\nwant\n%s", got, strings.TrimSpace(want))
 	}
 }

@@ -3,6 +3,7 @@ package natsbroker
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/engine"
+	"github.com/volley-ws/volley/internal/logattr"
 )
 
 var _ engine.StatsBroker = (*Broker)(nil)
@@ -81,6 +83,14 @@ type Config struct {
 	// runs on the broker's or nats.go's goroutines and must not block.
 	// Every such error is also counted in Stats.Errors.
 	OnError func(error)
+	// Logger receives the broker's records, with the keys of the engine's
+	// (see engine.Config.Logger): "nats: disconnected" (at Warn, with err
+	// and url; at Info without an error), "nats: reconnected" (Info,
+	// url), and "nats: broker error" for what OnError gets (Warn, err;
+	// Error with panic and stack for a panic in deliver), at most one
+	// every 10 seconds, with the number left out meanwhile (suppressed).
+	// Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Broker is an engine.Broker that carries a volley server's publishes to
@@ -104,7 +114,11 @@ type Broker struct {
 	prefix     string
 	maxPending int
 	onError    func(error)
-	maxPayload atomic.Int64 // the server's max_payload, 0 if unknown
+	log        *slog.Logger
+	warnLog    errLog                 // the rate of Warn error records
+	errorLog   errLog                 // of Error ones (panics)
+	maxPayload atomic.Int64           // the server's max_payload, 0 if unknown
+	url        atomic.Pointer[string] // the server connected to last, for the log
 
 	// Restored by Close.
 	prevDisconnect  nats.ConnErrHandler
@@ -235,12 +249,16 @@ func newBroker(nc *nats.Conn, cfg Config, owned bool) (*Broker, error) {
 	case cfg.ReceiveQueue == 0:
 		cfg.ReceiveQueue = DefaultReceiveQueue
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	b := &Broker{
 		nc:         nc,
 		owned:      owned,
 		prefix:     cfg.Prefix,
 		maxPending: cfg.MaxPending,
 		onError:    cfg.OnError,
+		log:        cfg.Logger,
 		topics:     make(map[string]*pubTopic),
 		origin:     newOrigin(),
 		wake:       make(chan struct{}, 1),
@@ -250,6 +268,7 @@ func newBroker(nc *nats.Conn, cfg Config, owned bool) (*Broker, error) {
 		stop:       make(chan struct{}),
 	}
 	b.maxPayload.Store(nc.MaxPayload())
+	b.setURL(nc)
 	b.chainHandlers()
 	return b, nil
 }
@@ -273,6 +292,7 @@ func (b *Broker) chainHandlers() {
 	prevDisconnect, prevDisconnect0 := b.prevDisconnect, b.prevDisconnect0
 	prevReconnect, prevError := b.prevReconnect, b.prevError
 	nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
+		b.logDisconnected(*b.url.Load(), err) // logged before it is counted: Stats shows it in the log
 		b.disconnects.Add(1)
 		if prevDisconnect != nil {
 			prevDisconnect(c, err)
@@ -281,8 +301,10 @@ func (b *Broker) chainHandlers() {
 		}
 	})
 	nc.SetReconnectHandler(func(c *nats.Conn) {
-		b.reconnects.Add(1)
 		b.maxPayload.Store(c.MaxPayload())
+		b.setURL(c)
+		b.logReconnected(*b.url.Load())
+		b.reconnects.Add(1)
 		if prevReconnect != nil {
 			prevReconnect(c)
 		}
@@ -306,9 +328,14 @@ func (b *Broker) restoreHandlers() {
 	b.nc.SetErrorHandler(b.prevError)
 }
 
-// fail counts an error nobody can be returned and hands it to OnError.
-func (b *Broker) fail(err error) {
+// fail counts an error nobody can be returned, logs it at Warn and hands
+// it to OnError.
+func (b *Broker) fail(err error) { b.failAt(slog.LevelWarn, err) }
+
+// failAt is fail with the record's level and more attributes.
+func (b *Broker) failAt(level slog.Level, err error, attrs ...slog.Attr) {
 	b.errs.Add(1)
+	b.logError(level, err, attrs...)
 	if b.onError != nil {
 		b.onError(err)
 	}
@@ -569,7 +596,8 @@ func (b *Broker) handle(m *nats.Msg) {
 func (b *Broker) callDeliver(topic string, t conn.MessageType, data []byte) {
 	defer func() {
 		if r := recover(); r != nil {
-			b.fail(fmt.Errorf("nats: deliver on %.64q panicked: %v", topic, r))
+			b.failAt(slog.LevelError, fmt.Errorf("nats: deliver on %.64q panicked: %v", topic, r),
+				append([]slog.Attr{logattr.Topic(topic)}, logPanicStack(r)...)...)
 		}
 	}()
 	b.deliver(topic, t, data)

@@ -164,7 +164,8 @@ func TestGapCounted(t *testing.T) {
 	pubConn := dial(t, ns.ClientURL())
 	pub := startBroker(t, pubConn, Config{}, func(string, conn.MessageType, []byte) {})
 	var rec recorder
-	sub := startBroker(t, dial(t, p.URL(), nats.IgnoreDiscoveredServers()), Config{}, rec.deliver)
+	var log logBuffer
+	sub := startBroker(t, dial(t, p.URL(), nats.IgnoreDiscoveredServers()), Config{Logger: log.logger()}, rec.deliver)
 	subscribe(t, sub, "gap", servers, 1)
 
 	publish := func(from, to int) {
@@ -202,6 +203,15 @@ func TestGapCounted(t *testing.T) {
 	s := sub.Stats()
 	if s.Missed != 15 || s.Received != 15 || s.Stale != 0 || s.Disconnects != 1 || s.Reconnects != 1 {
 		t.Errorf("subscriber Stats = %+v, want Missed 15, Received 15, one disconnect and reconnect", s)
+	}
+	// The disconnect is logged at Warn with its error (or at Info without
+	// one), the reconnect at Info, both with the server's URL.
+	if rs := log.records(t, "nats: disconnected"); len(rs) != 1 || rs[0]["url"] == "" ||
+		!(rs[0]["level"] == "WARN" && rs[0]["err"] != nil || rs[0]["level"] == "INFO" && rs[0]["err"] == nil) {
+		t.Errorf("disconnect records %v", rs)
+	}
+	if rs := log.records(t, "nats: reconnected"); len(rs) != 1 || rs[0]["level"] != "INFO" || !strings.HasPrefix(rs[0]["url"].(string), "nats://") {
+		t.Errorf("reconnect records %v", rs)
 	}
 }
 
@@ -475,6 +485,9 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	waitFor(t, "the subscriber's connection to read all 10", func() bool { return subConn.Stats().InMsgs == 10 })
 	close(gate)
+	// The queued message must leave the queue before the last one comes,
+	// or nats.go drops that one too.
+	waitFor(t, "the queued message", func() bool { return delivered.Load() == 2 })
 	pub.Publish("slow", conn.Text, nil)
 	waitDescribed(t, func() string {
 		return fmt.Sprintf("3 deliveries: %d, %+v, %d in", delivered.Load(), sub.Stats(), subConn.Stats().InMsgs)
@@ -493,7 +506,8 @@ func TestMalformedAndPanics(t *testing.T) {
 	var reported []error
 	var mu sync.Mutex
 	var rec recorder
-	sub := startBroker(t, dial(t, ns.ClientURL()), Config{OnError: func(err error) {
+	var log logBuffer
+	sub := startBroker(t, dial(t, ns.ClientURL()), Config{Logger: log.logger(), OnError: func(err error) {
 		mu.Lock()
 		reported = append(reported, err)
 		mu.Unlock()
@@ -519,5 +533,23 @@ func TestMalformedAndPanics(t *testing.T) {
 	defer mu.Unlock()
 	if s.Malformed != 2 || s.Errors != 3 || len(reported) != 3 || !strings.Contains(reported[2].Error(), "panicked") {
 		t.Errorf("Stats %+v, reported %v", s, reported)
+	}
+	// Logged: the first malformed message at Warn (the second is left out,
+	// within errLogEvery), the panic at Error with its topic and stack.
+	var warns, errs []map[string]any
+	for _, r := range log.records(t, "nats: broker error") {
+		switch r["level"] {
+		case "WARN":
+			warns = append(warns, r)
+		case "ERROR":
+			errs = append(errs, r)
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0]["err"].(string), "not a volley envelope") {
+		t.Errorf("Warn records %v, want the first malformed message", warns)
+	}
+	if len(errs) != 1 || errs[0]["topic"] != "t" || errs[0]["panic"] != "deliver failed" ||
+		!strings.Contains(errs[0]["stack"].(string), "TestMalformedAndPanics") {
+		t.Errorf("Error records %v, want the panic with its topic and stack", errs)
 	}
 }
