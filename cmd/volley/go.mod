@@ -3,6 +3,7 @@ module github.com/volley-ws/volley/cmd/volley
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/volley-ws/volley v0.0.0-00010101000000-000000000000
 	github.com/volley-ws/volley/engine/natsbroker v0.0.0-00010101000000-000000000000
@@ -12,6 +13,8 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/ws v1.5.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
