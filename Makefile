@@ -17,8 +17,8 @@ vet:
 test:
 	@./.ci/test.sh
 
-# What the tests need beyond Go (chromium, nginx, nats-server, Node's ws): installed
-# when missing. make test runs it first.
+# What the tests need beyond Go (chromium, nginx, nats-server, promtool,
+# Node's ws): installed when missing. make test runs it first.
 deps:
 	@./.ci/deps.sh
 

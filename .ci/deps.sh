@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, when it is missing: gcc (the
 # race detector), Debian's chromium and nginx and Node.js with npm (the
-# real-client tests) and nats-server (the NATS broker's and cmd/volley's
-# cluster tests), then the Node packages of every package-lock.json in
-# the repository (engine/interop/testdata/node: the ws package) from the npm
-# registry (npm ci, from the committed lock file). Idempotent and quick when
-# everything is there. apt-get needs root or sudo.
+# real-client tests), nats-server (the NATS broker's and cmd/volley's
+# cluster tests) and prometheus for its promtool (cmd/volley's admin tests
+# check their /metrics scrape with it), then the Node packages of every
+# package-lock.json in the repository (engine/interop/testdata/node: the
+# ws package) from the npm registry (npm ci, from the committed lock
+# file). Idempotent and quick when everything is there. apt-get needs root
+# or sudo.
 #
 # It prints one line per package it installs; apt's and npm's own output
 # goes to a log, printed (its tail) only when an install fails.
@@ -38,6 +40,8 @@ install_deps() {
 	# nginx-light depends on the nginx package, which ships /usr/sbin/nginx.
 	test -x /usr/sbin/nginx || need_apt+=(nginx-light)
 	test -x /usr/sbin/nats-server || need_apt+=(nats-server)
+	# Debian's prometheus package ships /usr/bin/promtool.
+	test -x /usr/bin/promtool || need_apt+=(prometheus)
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		need_apt+=(nodejs npm)
 	fi

@@ -3,7 +3,7 @@
 # (.ci/deps.sh), then checks formatting, runs go vet and staticcheck,
 # every test under the race detector (shuffled), the allocation tests without
 # it, and a short run of every fuzz target (.ci/fuzz.sh). The modules
-# of their own (cmd/volley, nats, interop) get their own go vet,
+# of their own (cmd/volley, nats, prom, interop) get their own go vet,
 # staticcheck and race stages; bench/peers (the benchmark's peer servers)
 # is not tested.
 #
@@ -67,9 +67,11 @@ stage "allocation tests" gotest -count=1 -run 'Alloc' ./...
 # The modules of their own, each with a go.mod that replaces volley with
 # this checkout, so that importing volley never pulls in what they need:
 # cmd/volley (the server binary, which joins a cluster through the NATS
-# broker), nats (the broker; its tests start Debian's nats-server) and
-# interop (tests against other WebSocket libraries and clients).
-for mod in cmd/volley engine/natsbroker engine/interop; do
+# broker), nats (the broker; its tests start Debian's nats-server), prom
+# (the Prometheus exporter, so that the library's users do not get
+# client_golang) and interop (tests against other WebSocket libraries and
+# clients).
+for mod in cmd/volley engine/natsbroker engine/prom engine/interop; do
 	if [ -f "$mod/go.mod" ]; then
 		stage "$mod: go vet" in_dir "$mod" quietly "$mod-go-vet" go vet ./...
 		stage "$mod: staticcheck" in_dir "$mod" quietly "$mod-staticcheck" go run "$STATICCHECK" ./...

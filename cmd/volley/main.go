@@ -1,5 +1,6 @@
 // Command volley runs the volley WebSocket server with an echo service on
-// /echo, chat rooms on /chat?room=NAME and a demo page on / that uses both.
+// /echo, chat rooms on /chat?room=NAME, the server's own numbers once a
+// second on /stats and a demo page on / that uses all three.
 // With -nats it joins a cluster: every node connected to the same NATS
 // server relays its rooms' messages to the others, so members of a room on
 // different nodes chat together.
@@ -9,16 +10,19 @@
 //	go -C cmd/volley run . -api event   # /echo and /chat on the event-loop API
 //	go -C cmd/volley run . -addr 127.0.0.1:8081 -nats nats://127.0.0.1:4222
 //	go -C cmd/volley run . -log-level debug -log-format json -access-log
+//	go -C cmd/volley run . -admin 127.0.0.1:9090   # /metrics, /healthz, /readyz, /debug/pprof/
 //
 // It logs to stderr with log/slog (-log-level, -log-format; -access-log
 // adds a record per handshake) and says where it listens on stdout.
 //
 // It shuts down gracefully (close 1001 to every WebSocket) on SIGINT or
-// SIGTERM.
+// SIGTERM; with -admin, /readyz answers 503 from that moment, and the
+// admin server stops after the WebSocket server.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -54,6 +58,7 @@ type options struct {
 	grace      time.Duration
 	cpuProfile string // write a CPU profile here until shutdown
 	log        logOptions
+	admin      string // -admin: the operations server's address; "" for none
 }
 
 // parseFlags turns the command line into options.
@@ -79,6 +84,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until the server shuts down")
 	fs.StringVar(&o.api, "api", "blocking", "how /echo and /chat are served: blocking (a goroutine per WebSocket, Send/Receive) or event (callbacks on the event loop)")
 	o.log.register(fs)
+	fs.StringVar(&o.admin, "admin", "", adminUsage)
 	fs.StringVar(&o.natsURL, "nats", "", "join a cluster through the NATS server at this URL (nats://host:port): chat rooms span every node connected to it; empty: one node, in-process")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -118,6 +124,7 @@ func newServer(o options) (*engine.Server, error) {
 		srv.HandleFunc("/echo", echo)
 		srv.HandleFunc("/chat", chat{srv: srv, errs: errs}.serve)
 	}
+	srv.HandleFunc("/stats", statsFeed{srv: srv}.serve)
 	srv.HandleFunc("/", page)
 	return srv, nil
 }
@@ -143,14 +150,20 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(); err != nil {
+	adm, err := startAdmin(o.admin, srv)
+	if err == nil {
+		err = srv.Start()
+	}
+	if err != nil {
+		adm.stop()
 		if b := srv.Config().Broker; b != nil {
 			b.Close() // Shutdown closes it, but there is no Shutdown without a start
 		}
 		return err
 	}
-	// The line on stdout is for people and scripts; the records on stderr
-	// say the same for log collectors.
+	adm.setReady(true)
+	// The lines on stdout are for people and scripts; the records on
+	// stderr say the same for log collectors.
 	fmt.Printf("volley listening on http://%s/ (echo at ws://%s/echo and chat at ws://%s/chat?room=NAME, %s API)\n", srv.Addr(), srv.Addr(), srv.Addr(), o.api)
 	logger := srv.Config().Logger
 	logger.Info("volley: listening", slog.String(logattr.KeyAddr, srv.Addr().String()), slog.String(logattr.KeyAPI, o.api),
@@ -158,9 +171,15 @@ func run(o options) error {
 	if o.natsURL != "" {
 		logger.Info("volley: in a cluster: chat rooms are shared through NATS", slog.String(logattr.KeyURL, o.natsURL))
 	}
+	if adm != nil {
+		fmt.Printf("volley: admin on http://%s/ (/metrics, /healthz, /readyz, /debug/pprof/)\n", adm.Addr())
+		logger.Info("volley: admin listening", slog.String(logattr.KeyAddr, adm.Addr().String()))
+	}
 	<-sig
+	adm.setReady(false) // load balancers stop sending before the 1001s go out
 	logger.Info("volley: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
-	return srv.Shutdown(ctx)
+	err = srv.Shutdown(ctx)
+	return errors.Join(err, adm.stop())
 }

@@ -10,7 +10,9 @@ import (
 //go:embed page.html
 var pageHTML []byte
 
-// page serves the demo page, which talks to /echo from the browser.
+// page serves the demo page: a live panel of the server's numbers (from
+// /stats, drawn on canvases by the page itself: it loads nothing from
+// elsewhere), the echo of /echo and the chat rooms of /chat.
 func page(ctx *upgrade.Context) {
 	if ctx.Method() != http.MethodGet && ctx.Method() != http.MethodHead {
 		ctx.SetStatusCode(http.StatusMethodNotAllowed)
