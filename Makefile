@@ -1,5 +1,5 @@
 # volley: the Makefile and .ci/run call the same scripts.
-.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab bench-fanout bench-fanout-nodes
+.PHONY: run build test deps fuzz vet bench bench-capped bench-build bench-ab bench-fanout bench-fanout-nodes plots
 
 # cmd/volley is a module of its own (its NATS broker stays out of the
 # library's go.mod).
@@ -52,3 +52,9 @@ bench-fanout:
 # (bench/scripts/bench-fanout-nodes.sh).
 bench-fanout-nodes:
 	./bench/scripts/bench-fanout-nodes.sh
+
+# The PNG plots of BENCHMARKS.md and README.md (bench/plots/*.png), drawn
+# with gonum/plot from the results published in bench/published/; a module
+# of its own, so gonum stays out of the library's go.mod.
+plots:
+	go -C bench/plots run .

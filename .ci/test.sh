@@ -5,7 +5,7 @@
 # it, and a short run of every fuzz target (.ci/fuzz.sh). The modules
 # of their own (cmd/volley, nats, prom, interop) get their own go vet,
 # staticcheck and race stages; bench/peers (the benchmark's peer servers)
-# is not tested.
+# and bench/plots (the benchmark plots) are not tested.
 #
 # It prints a line as each stage starts and ends, one line per package
 # tested, the full output of failing tests, and a summary; everything else
