@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -178,18 +176,12 @@ func defaultMaxBuffered() int64 {
 	return total / 4
 }
 
-// cgroupMemoryLimit returns the memory limit of the process's cgroup
-// (v2, then v1), or 0 when there is none.
+// cgroupMemoryLimit returns the memory limit of the process's cgroup, or
+// 0 when there is none (see cgroupLimit).
 func cgroupMemoryLimit() int64 {
-	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err == nil && v > 0 && v < 1<<60 {
-			return v
-		}
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		self = nil
 	}
-	return 0
+	return cgroupLimit(string(self), "/sys/fs/cgroup", os.ReadFile)
 }
