@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volley-ws/volley/cmd/examples/internal/examplerun"
 	"github.com/volley-ws/volley/internal/leakcheck"
 	"github.com/volley-ws/volley/internal/wsclient"
 )
@@ -20,24 +21,9 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 // "s3cret" until the test ends, and returns its address.
 func start(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", "s3cret", func(a net.Addr) { addrs <- a }) }()
-	select {
-	case a := <-addrs:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		})
-		return a.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("run: %v", err)
-		return ""
-	}
+	return examplerun.Start(t, func(ctx context.Context, addr string, ready func(net.Addr)) error {
+		return run(ctx, addr, "s3cret", ready)
+	})
 }
 
 // TestBridge: the page is net/http's, the middleware refuses a handshake

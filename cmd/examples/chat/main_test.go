@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/volley-ws/volley/cmd/examples/internal/examplerun"
 	"github.com/volley-ws/volley/internal/leakcheck"
 	"github.com/volley-ws/volley/internal/wsclient"
 )
@@ -21,24 +21,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 // ends, and returns its address.
 func start(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", func(a net.Addr) { addrs <- a }) }()
-	select {
-	case a := <-addrs:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		})
-		return a.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("run: %v", err)
-		return ""
-	}
+	return examplerun.Start(t, run)
 }
 
 // join connects to room and reads the greeting, after which the member is

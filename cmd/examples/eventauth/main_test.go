@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volley-ws/volley/cmd/examples/internal/examplerun"
 	"github.com/volley-ws/volley/internal/leakcheck"
 	"github.com/volley-ws/volley/internal/wsclient"
 )
@@ -20,25 +21,10 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 // echo's URL.
 func start(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
 	tokens := map[string]string{"s3cret": "alice"}
-	go func() { done <- run(ctx, "127.0.0.1:0", tokens, func(a net.Addr) { addrs <- a }) }()
-	select {
-	case a := <-addrs:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		})
-		return "ws://" + a.String() + "/echo"
-	case err := <-done:
-		cancel()
-		t.Fatalf("run: %v", err)
-		return ""
-	}
+	return "ws://" + examplerun.Start(t, func(ctx context.Context, addr string, ready func(net.Addr)) error {
+		return run(ctx, addr, tokens, ready)
+	}) + "/echo"
 }
 
 // TestRefused: without a token the handshake gets 401 with
