@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -21,31 +17,10 @@ func TestSignalShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "volley")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-shutdown-grace", "5s")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-	})
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		t.Fatal("no output from the server")
-	}
-	m := regexp.MustCompile(`listening on http://([0-9.:]+)/`).FindStringSubmatch(lines.Text())
+	first, lines, exited, cmd := startBinary(t, "-addr", "127.0.0.1:0", "-shutdown-grace", "5s")
+	m := regexp.MustCompile(`listening on http://([0-9.:]+)/`).FindStringSubmatch(first)
 	if m == nil {
-		t.Fatalf("unexpected first line %q", lines.Text())
+		t.Fatalf("unexpected first line %q", first)
 	}
 	go func() {
 		for lines.Scan() {
