@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/volley-ws/volley/internal/browserproc"
 )
 
 // chromiumPath is Debian's chromium (apt-get install chromium).
@@ -59,45 +58,10 @@ func startChromium(t *testing.T, ctx context.Context, exe string) context.Contex
 		chromedp.Cancel(closeCtx)
 		cancelBrowser()
 		cancelAlloc()
-		killProfileProcesses(profile)
+		browserproc.KillProfile(profile)
 	})
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
 	return browser
-}
-
-// killProfileProcesses kills, by PID, the processes whose command line
-// names profile as their user data directory: children of the chromium
-// this test started (the directory is the test's own), which can outlive
-// the main process for a moment.
-func killProfileProcesses(profile string) {
-	want := "--user-data-dir=" + profile
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		entries, err := os.ReadDir("/proc")
-		if err != nil {
-			return
-		}
-		n := 0
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil || pid == os.Getpid() {
-				continue
-			}
-			cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			if err != nil {
-				continue
-			}
-			for _, arg := range strings.Split(string(cmdline), "\x00") {
-				if arg == want {
-					syscall.Kill(pid, syscall.SIGKILL)
-					n++
-					break
-				}
-			}
-		}
-		if n == 0 {
-			return
-		}
-	}
 }

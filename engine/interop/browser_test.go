@@ -2,15 +2,14 @@ package interop
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/volley-ws/volley/internal/browserproc"
 )
 
 // chromiumPath is Debian's chromium (apt-get install chromium).
@@ -272,7 +271,7 @@ func startChromium(t *testing.T, ctx context.Context, exe string) context.Contex
 		}
 		cancelBrowser()
 		cancelAlloc()
-		if n := killProfileProcesses(profile); n > 0 {
+		if n := browserproc.KillProfile(profile); n > 0 {
 			t.Logf("killed %d chromium process(es) left over with profile %s", n, profile)
 		}
 		if t.Failed() {
@@ -295,45 +294,6 @@ func withoutDBus(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// killProfileProcesses kills, by pid, the processes whose command line
-// names profile as their user data directory: only children of the
-// chromium this test started can (the directory is the test's own), and
-// they can outlive the main process for a moment. It returns how many it
-// found, after looking until none is left (at most 2 s).
-func killProfileProcesses(profile string) int {
-	want := "--user-data-dir=" + profile
-	total := 0
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		entries, err := os.ReadDir("/proc")
-		if err != nil {
-			return total
-		}
-		n := 0
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil || pid == os.Getpid() {
-				continue
-			}
-			cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			if err != nil {
-				continue
-			}
-			for _, arg := range strings.Split(string(cmdline), "\x00") {
-				if arg == want {
-					syscall.Kill(pid, syscall.SIGKILL)
-					n++
-					break
-				}
-			}
-		}
-		if n == 0 {
-			return total
-		}
-		total += n
-	}
-	return total
 }
 
 // consoleLog collects a tab's console messages and uncaught exceptions.
