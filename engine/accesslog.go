@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -48,14 +49,20 @@ func (s *Server) accessStart() time.Time {
 	return time.Now()
 }
 
-// handshakeAnswered logs the answer to a handshake of c for route: a
+// handshakeAnswered logs the answer to a handshake of c (see
+// logHandshake). Any goroutine.
+func (s *Server) handshakeAnswered(c *connection, route, api string, status int, reason string, start time.Time) {
+	s.logHandshake(c.gc.RemoteAddr(), route, api, status, reason, start, c)
+}
+
+// logHandshake logs the answer to a handshake from remote for route: a
 // refusal at Debug, and any answer in the access log. api is
 // logattr.APIBlocking, logattr.APIEvent or "" for no route; reason is a
-// refusal's; start is when the request arrived (see accessStart). Any
-// goroutine.
-func (s *Server) handshakeAnswered(c *connection, route, api string, status int, reason string, start time.Time) {
+// refusal's; start is when the request arrived (see accessStart); c is the
+// WebSocket of a 101, for its subprotocol and compression. Any goroutine.
+func (s *Server) logHandshake(remote net.Addr, route, api string, status int, reason string, start time.Time, c *connection) {
 	if status != http.StatusSwitchingProtocols && s.logs(slog.LevelDebug) {
-		attrs := []slog.Attr{logattr.Remote(c.gc.RemoteAddr()), logattr.Route(route)}
+		attrs := []slog.Attr{logattr.Remote(remote), logattr.Route(route)}
 		if api != "" {
 			attrs = append(attrs, slog.String(logattr.KeyAPI, api))
 		}
@@ -67,7 +74,7 @@ func (s *Server) handshakeAnswered(c *connection, route, api string, status int,
 		return
 	}
 	attrs := make([]slog.Attr, 0, 8)
-	attrs = append(attrs, logattr.Remote(c.gc.RemoteAddr()), logattr.Route(route))
+	attrs = append(attrs, logattr.Remote(remote), logattr.Route(route))
 	if api != "" {
 		attrs = append(attrs, slog.String(logattr.KeyAPI, api))
 	}
@@ -147,9 +154,10 @@ func (c *connection) logUpgraded() {
 }
 
 // logHandlerAnswer logs the response of a blocking handler that did not
-// upgrade a handshake: status, with the reason when the engine refused it
-// or the handler panicked. Handler goroutine, from endHandler.
-func (c *connection) logHandlerAnswer(r *request, status int, panicked bool) {
+// upgrade a handshake from remote: status, with the reason when the
+// engine refused it or the handler panicked. Handler goroutine, from
+// endHandler or endBridged.
+func (c *connection) logHandlerAnswer(r *request, remote net.Addr, status int, panicked bool) {
 	s := c.srv
 	if !r.IsUpgrade() || !s.logsHandshakes() {
 		return
@@ -167,5 +175,5 @@ func (c *connection) logHandlerAnswer(r *request, status int, panicked bool) {
 	} else {
 		route = r.Request().Path
 	}
-	s.handshakeAnswered(c, route, logattr.APIBlocking, status, reason, start)
+	s.logHandshake(remote, route, logattr.APIBlocking, status, reason, start, nil)
 }

@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/volley-ws/volley/internal/handshake"
 	"github.com/volley-ws/volley/internal/httpwire"
+	"github.com/volley-ws/volley/internal/logattr"
 	"github.com/volley-ws/volley/upgrade"
 )
 
@@ -83,37 +85,38 @@ var (
 // through w. A HandleEvents route's ServeHTTP returns once the loop has
 // opened the connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.accessStart()
 	if !s.running() {
-		s.refuse(w, r, upgrade.ErrServiceUnavailable)
+		s.refuse(w, r, upgrade.ErrServiceUnavailable, start)
 		return
 	}
 	req, head, err := s.bridgeRequestHead(r, 0)
 	if err != nil {
-		s.refuse(w, r, err)
+		s.refuse(w, r, err, start)
 		return
 	}
 	rt, ok := s.routes[req.Path]
 	switch {
 	case !ok:
-		s.refuse(w, r, &upgrade.StatusError{Status: http.StatusNotFound, Reason: "not found"})
+		s.refuse(w, r, &upgrade.StatusError{Status: http.StatusNotFound, Reason: "not found"}, start)
 	case rt.events > 0:
-		s.serveEvents(w, r, req, rt.events)
+		s.serveEvents(w, r, req, rt.events, start)
 	default:
-		s.serveHandler(w, r, req, head, rt)
+		s.serveHandler(w, r, req, head, rt, start)
 	}
 }
 
 // serveEvents decides a handshake for the event route whose EventHandler
 // is s.eventHandlers[handler-1], as acceptEvents does on the loop, and
 // hands the connection over. ServeHTTP's goroutine.
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, req *upgrade.Request, handler int) {
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, req *upgrade.Request, handler int, start time.Time) {
 	if !handshake.IsUpgradeRequest(req) {
 		hdr := []upgrade.HeaderField{{Name: "Upgrade", Value: "websocket"}, {Name: "Sec-WebSocket-Version", Value: "13"}}
-		s.refuse(w, r, &upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr})
+		s.refuse(w, r, &upgrade.StatusError{Status: http.StatusUpgradeRequired, Reason: "websocket endpoint", Header: hdr}, start)
 		return
 	}
 	if r.TLS != nil {
-		s.refuse(w, r, ErrBridgeTLS)
+		s.refuse(w, r, ErrBridgeTLS, start)
 		return
 	}
 	a, err := handshake.Negotiate(req, &s.cfg.Upgrade)
@@ -121,21 +124,21 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, req *upgrad
 		err = upgrade.ErrServiceUnavailable
 	}
 	if err != nil {
-		s.refuse(w, r, err)
+		s.refuse(w, r, err, start)
 		return
 	}
 	c := &connection{srv: s}
-	b := &bridged{c: c, acc: &a, handler: handler, req: req, start: s.accessStart()}
+	b := &bridged{c: c, acc: &a, handler: handler, req: req, start: start}
 	if hh, ok := s.eventHandlers[handler-1].(HandshakeHandler); ok {
 		hs := &Handshake{c: c, req: req, acc: &a, remote: remoteAddr(r)}
 		if err := c.decide(hh, hs); err != nil {
-			s.refuse(w, r, err)
+			s.refuse(w, r, err, start)
 			return
 		}
 		b.extra = hs.header
 	}
 	if hijacked, err := s.handOver(w, r, b); err != nil && !hijacked {
-		s.refuse(w, r, err)
+		s.refuse(w, r, err, start)
 	}
 }
 
@@ -220,15 +223,27 @@ func writeRefusal(w http.ResponseWriter, err error) {
 	_, _ = io.WriteString(w, se.Reason)
 }
 
-// refuse answers r with err's status through w (writeRefusal), counted in
-// Stats.Refused when r is a WebSocket handshake. ServeHTTP's goroutine.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	var se *upgrade.StatusError
-	if !errors.As(err, &se) {
-		se = upgrade.ErrMalformedRequest
-	}
-	if r != nil && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+// refuse answers r with err's status through w (writeRefusal). A
+// handshake's refusal (a request with Upgrade: websocket, or any request
+// for an event route) is counted in Stats.Refused and logged as the
+// server's own connections' are; start is accessStart's when ServeHTTP
+// began. ServeHTTP's goroutine.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error, start time.Time) {
+	se := statusOf(err)
+	path := r.URL.EscapedPath()
+	rt, routed := s.routes[path]
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || rt.events > 0 {
 		s.countRefusedOffLoop(se.Status)
+		if s.logsHandshakes() {
+			api := ""
+			switch {
+			case rt.events > 0:
+				api = logattr.APIEvent
+			case routed:
+				api = logattr.APIBlocking
+			}
+			s.logHandshake(remoteAddr(r), path, api, se.Status, se.Reason, start, nil)
+		}
 	}
 	writeRefusal(w, se)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/volley-ws/volley/internal/handshake"
 	"github.com/volley-ws/volley/internal/httpwire"
+	"github.com/volley-ws/volley/internal/logattr"
 	"github.com/volley-ws/volley/internal/session"
 	"github.com/volley-ws/volley/upgrade"
 )
@@ -59,6 +61,7 @@ func (b *bridged) open(gc gnet.Conn) gnet.Action {
 	if b.ws != nil {
 		c.queueUpgrade(b.acc, b.ws)
 		c.startWS(s.now())
+		c.logUpgraded()
 	} else {
 		c.openEvents(b.acc, b.extra, b.handler, b.req, b.start)
 	}
@@ -101,7 +104,7 @@ func (s *Server) handOver(w http.ResponseWriter, r *http.Request, b *bridged) (h
 		ch, err = el.Enroll(gnet.NewContext(context.Background(), b), nc)
 	}
 	if err != nil {
-		s.cfg.Logger.Warn("volley: bridge: handing a connection to an event loop", "remote", nc.RemoteAddr().String(), "err", err)
+		s.log(slog.LevelWarn, "volley: bridge: handing a connection to an event loop", logattr.Remote(nc.RemoteAddr()), logattr.Err(err))
 		refuseRaw(nc, upgrade.ErrServiceUnavailable)
 		return true, fmt.Errorf("%w: %w", upgrade.ErrServiceUnavailable, err)
 	}
@@ -110,7 +113,7 @@ func (s *Server) handOver(w http.ResponseWriter, r *http.Request, b *bridged) (h
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			s.cfg.Logger.Warn("volley: bridge: an event loop did not take a connection", "remote", r.RemoteAddr, "err", res.Err)
+			s.log(slog.LevelWarn, "volley: bridge: an event loop did not take a connection", logattr.Remote(nc.RemoteAddr()), logattr.Err(res.Err))
 			return true, fmt.Errorf("%w: %w", upgrade.ErrServiceUnavailable, res.Err)
 		}
 		return true, nil

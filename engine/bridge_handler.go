@@ -4,7 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime/debug"
+	"time"
 
 	"github.com/volley-ws/volley/conn"
 	"github.com/volley-ws/volley/internal/hctx"
@@ -45,22 +45,25 @@ func (br *bridgeRequest) release() {
 // goroutine, with net/http's buffers, is not kept for the lifetime of a
 // WebSocket. It returns once the handler upgraded, or returned and its
 // response was written through w. ServeHTTP's goroutine.
-func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgrade.Request, head []byte, rt route) {
+func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgrade.Request, head []byte, rt route, start time.Time) {
 	body, err := readBody(r, s.cfg.MaxRequestBody)
 	if err == nil && len(body) > 0 {
 		req, head, err = s.bridgeRequestHead(r, len(body)) // with its Content-Length
 	}
 	if err != nil {
-		s.refuse(w, r, err)
+		s.refuse(w, r, err, start)
 		return
 	}
 	if !s.admitHandler() {
-		s.refuse(w, r, upgrade.ErrServiceUnavailable)
+		s.refuse(w, r, upgrade.ErrServiceUnavailable, start)
 		return
 	}
 	c := &connection{srv: s, handler: blockingRoute | rt.idx}
 	br := &bridgeRequest{request: *c.newRequest(req, head, body), w: w, r: r, remote: remoteAddr(r), done: make(chan struct{})}
 	br.ctx.Init(br)
+	if s.cfg.AccessLog != nil && br.IsUpgrade() {
+		s.access.set(c, accessEntry{route: req.Path, start: start})
+	}
 	go s.runBridged(rt.fn, br)
 	<-br.done
 }
@@ -74,27 +77,32 @@ func (s *Server) runBridged(fn upgrade.HandlerFunc, br *bridgeRequest) {
 
 // endBridged, deferred by runBridged, recovers and logs a handler's
 // panic, and ends the request: the WebSocket's closing handshake after an
-// upgrade, the handler's response through w otherwise.
+// upgrade, the handler's response through w otherwise, counted and logged
+// as endHandler does for the server's own connections.
 func (s *Server) endBridged(br *bridgeRequest) {
 	defer s.handlers.Done()
 	defer br.release()
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.cfg.Logger.Error("volley: handler panic recovered", "panic", v, "path", br.Request().Path, "remote", br.remote.String(), "stack", string(debug.Stack()))
+		s.logHandlerPanic(v, br.remote, br.Request().Path)
 	}
-	switch {
-	case br.ctx.Flags()&hctx.Upgraded != 0:
+	if br.ctx.Flags()&hctx.Upgraded != 0 {
 		br.c.endSession(panicked)
-	case br.hijacked:
+		return
+	}
+	var out hctx.Response[upgrade.HeaderField]
+	if p := br.ctx.Response(); p != nil {
+		out = *p
+	}
+	status := out.Status
+	switch {
 	case panicked:
-		s.refuse(br.w, br.r, &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"})
+		status = http.StatusInternalServerError
+		writeRefusal(br.w, &upgrade.StatusError{Status: status, Reason: "internal server error"})
+	case br.hijacked:
+		// Upgrade's refusal was answered on the connection itself.
 	default:
-		var out hctx.Response[upgrade.HeaderField]
-		if p := br.ctx.Response(); p != nil {
-			out = *p
-		}
-		status := out.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
@@ -105,6 +113,10 @@ func (s *Server) endBridged(br *bridgeRequest) {
 		br.w.WriteHeader(status)
 		_, _ = br.w.Write(out.Body)
 	}
+	if br.IsUpgrade() && status >= 400 {
+		s.countRefusedOffLoop(status) // a handshake the handler (or Upgrade) refused
+	}
+	br.c.logHandlerAnswer(&br.request, br.remote, status, panicked)
 }
 
 // RemoteAddr implements hctx.Source.

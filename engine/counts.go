@@ -190,7 +190,7 @@ func (s *Server) claimSlot(c *connection) {
 }
 
 // routeOf returns the index of c's route. Loop only, once the route is
-// set (dispatch, acceptEvents).
+// set (dispatch, acceptEvents); any goroutine once c is a WebSocket.
 func (c *connection) routeOf() uint16 {
 	if c.handler&blockingRoute != 0 {
 		return c.handler &^ blockingRoute

@@ -73,7 +73,8 @@
 //	topic        the topic
 //	panic, stack a recovered panic's value and stack
 //
-// A blocking WebSocket's records after its handshake name no route. The
+// A WebSocket's records name its route and API, whichever API serves it
+// and whether it came through the server's listener or ServeHTTP. The
 // levels:
 //
 //   - Error: a panic recovered from a handler, a callback or a hook
@@ -100,5 +101,8 @@
 // refusal's), subprotocol and compression (for a 101) or reason (for a
 // refusal), and duration: from the whole request to its answer, which for
 // a blocking route is the handler's time until Upgrade. A handshake is any
-// request for an event route and any request with Upgrade: websocket.
+// request for an event route and any request with Upgrade: websocket;
+// those that come through ServeHTTP are logged and counted in
+// Stats.Refused as the listener's are (a refusal's remote is the
+// request's RemoteAddr, as the application's middleware left it).
 package engine

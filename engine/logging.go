@@ -30,16 +30,16 @@ func (s *Server) log(level slog.Level, msg string, attrs ...slog.Attr) {
 }
 
 // connAttrs returns the attributes naming c, then more: its peer, and its
-// route and API once known (a blocking WebSocket's route is not kept).
-// Any goroutine; out.mu must not be held.
+// route and API once it is a WebSocket. Any goroutine; out.mu must not be
+// held.
 func (c *connection) connAttrs(more ...slog.Attr) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 3+len(more))
 	attrs = append(attrs, logattr.Remote(c.gc.RemoteAddr()))
-	switch {
-	case c.isEvent():
-		attrs = append(attrs, logattr.Route(c.srv.routePaths[c.routeOf()]), logattr.API(true))
-	case c.upgraded():
-		attrs = append(attrs, logattr.API(false))
+	// c.handler is set before the connection becomes a WebSocket and not
+	// changed after: the loop sets it before it starts the handler (or
+	// calls OnOpen), and the session's goroutine starts after that.
+	if event := c.isEvent(); event || c.upgraded() {
+		attrs = append(attrs, logattr.Route(c.srv.routePaths[c.routeOf()]), logattr.API(event))
 	}
 	return append(attrs, more...)
 }
@@ -83,13 +83,14 @@ func (s *Server) logHandshakePanic(v any, remote net.Addr, route string) {
 }
 
 // logHandlerPanic logs, at Error with its stack, a blocking handler's
-// panic recovered by endHandler (which must call it). Handler goroutine.
-func (s *Server) logHandlerPanic(v any, r *request) {
+// panic recovered by endHandler or endBridged (which must call it), for
+// the request from remote to route. Handler goroutine.
+func (s *Server) logHandlerPanic(v any, remote net.Addr, route string) {
 	if !s.logs(slog.LevelError) {
 		return
 	}
 	s.log(slog.LevelError, "volley: handler panic recovered",
-		logattr.Remote(r.RemoteAddr()), logattr.Route(r.Request().Path), logattr.API(false),
+		logattr.Remote(remote), logattr.Route(route), logattr.API(false),
 		logattr.Panic(v), logattr.Stack(debug.Stack()))
 }
 

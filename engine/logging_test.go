@@ -248,14 +248,14 @@ func TestLogPanic(t *testing.T) {
 
 // TestLogProtocolViolation: a connection failed for what its peer sent (a
 // reserved opcode: 1002) is a Debug record with the peer, the code and
-// the reason, and the route and API where known; at Info it is not
+// the reason, the route and the API; at Info it is not
 // logged.
 func TestLogProtocolViolation(t *testing.T) {
 	for _, tc := range []struct {
 		path string
 		want map[string]any
 	}{
-		{icEchoPath, map[string]any{"api": "blocking"}},
+		{icEchoPath, map[string]any{"api": "blocking", "route": icEchoPath}},
 		{icEventsPath, map[string]any{"api": "event", "route": icEventsPath}},
 	} {
 		t.Run(tc.want["api"].(string), func(t *testing.T) {

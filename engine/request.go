@@ -226,7 +226,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.logHandlerPanic(v, r)
+		s.logHandlerPanic(v, r.RemoteAddr(), r.Request().Path)
 	}
 	if r.ctx.Flags()&hctx.Upgraded != 0 {
 		c.logUpgraded() // unless the loop did
@@ -254,7 +254,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 		s.countRefusedOffLoop(status) // a handshake the handler (or Upgrade) refused
 	}
 	c.queueLocal(resp, !keepAlive)
-	c.logHandlerAnswer(r, status, panicked)
+	c.logHandlerAnswer(r, r.RemoteAddr(), status, panicked)
 	c.signals.handOff(handoffResponse)
 	_ = c.gc.Wake(nil)
 }
