@@ -146,7 +146,8 @@ func (c *connection) afterWrite(af *afterlife) (done bool, err error) {
 	if b != nil {
 		t = b.tally
 		_ = af.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		_, err = af.nc.Write(b.B) // a blocking session's: bytes only, no extents
+		b.flatten(&c.srv.sends) // published frames queued before the adoption
+		_, err = af.nc.Write(b.B)
 		c.srv.sends.put(b)
 	}
 	o.wmu.Unlock()

@@ -68,7 +68,7 @@ const maxPooledFrame = 64 << 10
 
 // newFrame frames data as a message of type t, with one reference.
 func (s *Server) newFrame(t conn.MessageType, data []byte) *pubFrame {
-	f, _ := s.frames.Get().(*pubFrame)
+	f, _ := s.sends.frames.Get().(*pubFrame)
 	if f == nil {
 		f = new(pubFrame)
 	}
@@ -80,8 +80,8 @@ func (s *Server) newFrame(t conn.MessageType, data []byte) *pubFrame {
 	return f
 }
 
-// release drops a reference to f; the last one returns it to the pool.
-func (f *pubFrame) release(s *Server) {
+// release drops a reference to f; the last one returns it to sp.
+func (f *pubFrame) release(sp *sendPool) {
 	if f.refs.Add(-1) != 0 {
 		return
 	}
@@ -94,7 +94,7 @@ func (f *pubFrame) release(s *Server) {
 		}
 	}
 	f.zmade = 0
-	s.frames.Put(f)
+	sp.frames.Put(f)
 }
 
 // delivery is a publish handed to a loop: the frame, the topic whose
@@ -224,7 +224,7 @@ func (s *Server) deliverLocal(name string, typ conn.MessageType, data []byte, sk
 	}
 	t.mu.RUnlock()
 	if f != nil {
-		f.release(s)
+		f.release(&s.sends)
 	}
 }
 
@@ -258,7 +258,7 @@ func (q *loopQueue) arm() {
 		q.armed = false
 		q.mu.Unlock()
 		for _, d := range batch {
-			d.f.release(q.s)
+			d.f.release(&q.s.sends)
 		}
 	}
 }
@@ -357,7 +357,7 @@ func (q *loopQueue) appendPending() {
 		if n := q.delivered - before; n > 0 {
 			q.countSent(d.f, n)
 		}
-		d.f.release(s)
+		d.f.release(&s.sends)
 		*d = delivery{}
 	}
 	q.spare = batch[:0]
@@ -428,9 +428,9 @@ func (q *loopQueue) deliver(c *connection, f *pubFrame, topic string) {
 		s.deferDelivery(c, f, topic)
 	} else {
 		b := o.buffer(&s.sends)
-		b.B = append(b.B, frame...)
+		b.appendShared(f, frame)
 		q.schedule(c)
-		eager = len(b.B) >= q.eager && o.gnetPending == 0 && !c.flags.has(socketFull)
+		eager = b.size() >= q.eager && o.gnetPending == 0 && !c.flags.has(socketFull)
 	}
 	o.mu.Unlock()
 	q.delivered++
@@ -517,15 +517,20 @@ func (c *connection) writeNow() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.buf
-	if b == nil || len(b.B) == 0 || len(b.ext) > 0 || o.gnetPending > 0 || o.flags&(dead|adopted) != 0 {
+	if b == nil || b.size() == 0 || o.gnetPending > 0 || o.flags&(dead|adopted) != 0 {
 		return
 	}
-	n := writeAll(c.gc.Fd(), b.B)
-	if n < len(b.B) {
+	var n int
+	if len(b.ext) > 0 {
+		n = b.writev(c.gc.Fd())
+	} else {
+		n = writeAll(c.gc.Fd(), b.B)
+	}
+	if n < b.size() {
 		c.flags.set(socketFull, true)
 	}
 	if n > 0 {
-		b.B = b.B[:copy(b.B, b.B[n:])]
+		b.discard(&c.srv.sends, n)
 		o.pong = 0
 	}
 }
@@ -646,7 +651,7 @@ func (c *connection) appendDeferred() {
 				s.msgs.Put(scratch)
 			}
 		}
-		d.f.release(s)
+		d.f.release(&s.sends)
 	}
 }
 
@@ -661,7 +666,7 @@ func (c *connection) dropDeferred() {
 		return
 	}
 	for _, d := range l.items {
-		d.f.release(c.srv)
+		d.f.release(&c.srv.sends)
 	}
 }
 

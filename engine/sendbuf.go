@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"sync"
 	"unsafe"
 
@@ -8,10 +9,16 @@ import (
 )
 
 // sendBuf is an outbox's buffer: the frames to write, in order. Most of
-// it is bytes, in B. A payload sent with Conn.SendNoCopy from a callback,
-// when it lies in the input gnet handed the loop for this OnTraffic, is
-// not copied into B: an extent records where it goes, and the flush at the
-// end of OnTraffic writes B and those payloads together with writev.
+// it is bytes, in B. Two kinds of bytes are not copied into B; an extent
+// records where they go, and the flush writes B and them together with
+// writev:
+//   - a payload sent with Conn.SendNoCopy from a callback, when it lies in
+//     the input gnet handed the loop for this OnTraffic (written by the
+//     flush at the end of OnTraffic);
+//   - a published frame the drain delivers (appendShared), which the
+//     buffer holds a reference to until put: a subscriber's backlog is
+//     then a list of references to frames every subscriber shares, not a
+//     copy of each.
 //
 // A sendBuf belongs to one outbox at a time and is used under its mu.
 type sendBuf struct {
@@ -20,19 +27,29 @@ type sendBuf struct {
 	// connection's OnTraffic (set at its start, for event connections),
 	// 0 otherwise. Addresses only: the input outlives the buffer's use.
 	inLo, inHi uintptr
-	ext        []extent // payloads written where they are, in order of at
-	extBytes   int      // their total length
-	iov        []unix.Iovec
+	ext        []extent     // payloads written where they are, in order of at
+	extBytes   int          // their total length
+	frames     []*pubFrame  // the published frames ext references, one reference each
+	iov        []unix.Iovec // writev's iovecs when there are more than fit on its stack
 	// tally counts the frames in the buffer, for Server.Stats.
 	tally tally
 }
 
-// extent is a payload written from where it is: after B[:at], before
-// B[at:].
+// extent is a payload written from where it is, p[:n], after B[:at] and
+// before B[at:]: 16 bytes, the cost of a delivery waiting in a
+// subscriber's buffer (a published frame's own bytes are shared).
 type extent struct {
-	at int
-	p  []byte
+	p  *byte
+	n  uint32
+	at uint32
 }
+
+// bytes returns the extent's payload.
+func (e extent) bytes() []byte { return unsafe.Slice(e.p, e.n) }
+
+// maxRef is the largest payload, and the largest length of B before it,
+// an extent can record.
+const maxRef = math.MaxUint32
 
 const (
 	// noCopyMin is the smallest payload SendNoCopy writes from where it
@@ -75,13 +92,65 @@ func (b *sendBuf) inInput(p []byte) bool {
 // canReference reports whether p, the payload of a frame about to be
 // appended, may be written from where it is.
 func (b *sendBuf) canReference(p []byte) bool {
-	return len(p) >= noCopyMin && len(b.ext) < maxExtents && b.inInput(p)
+	return len(p) >= noCopyMin && len(b.ext) < maxExtents && b.inInput(p) && len(p) <= maxRef && len(b.B) <= maxRef
 }
 
-// reference records p as the bytes that follow B's current end.
+// reference records p as the bytes that follow B's current end; p is not
+// empty, and canReference said yes.
 func (b *sendBuf) reference(p []byte) {
-	b.ext = append(b.ext, extent{at: len(b.B), p: p})
+	b.ext = append(b.ext, extent{p: &p[0], n: uint32(len(p)), at: uint32(len(b.B))})
 	b.extBytes += len(p)
+}
+
+// appendShared appends frame, the frame of the published message f that
+// the subscriber gets (f.b or a compressed variant), as a reference to it
+// holding one of f's references; past maxExtents it copies it.
+func (b *sendBuf) appendShared(f *pubFrame, frame []byte) {
+	if len(b.ext) >= maxExtents || len(frame) > maxRef || len(b.B) > maxRef {
+		b.B = append(b.B, frame...)
+		return
+	}
+	f.refs.Add(1)
+	b.reference(frame)
+	b.frames = append(b.frames, f)
+}
+
+// dropRefs forgets the extents and releases the published frames they
+// referenced.
+func (b *sendBuf) dropRefs(sp *sendPool) {
+	clear(b.ext) // SendNoCopy's payloads are gnet's: drop the references
+	b.ext = b.ext[:0]
+	b.extBytes = 0
+	for i, f := range b.frames {
+		f.release(sp)
+		b.frames[i] = nil
+	}
+	b.frames = b.frames[:0]
+}
+
+// flatten copies what the extents reference into B, in order, so that B
+// alone holds the output, and drops the references: for the paths that
+// write B only (a partial write's rest, an adopted connection's socket).
+func (b *sendBuf) flatten(sp *sendPool) {
+	if len(b.ext) == 0 {
+		return
+	}
+	tmp := sp.get()
+	tmp.B = b.appendRest(tmp.B, 0)
+	b.B, tmp.B = tmp.B, b.B
+	sp.put(tmp)
+	b.dropRefs(sp)
+}
+
+// discard drops the first n bytes of the output, which were written.
+func (b *sendBuf) discard(sp *sendPool, n int) {
+	if n >= b.size() {
+		b.B = b.B[:0]
+		b.dropRefs(sp)
+		return
+	}
+	b.flatten(sp)
+	b.B = b.B[:copy(b.B, b.B[n:])]
 }
 
 // parts yields the buffer's output in order: the pieces of B between
@@ -89,32 +158,51 @@ func (b *sendBuf) reference(p []byte) {
 func (b *sendBuf) parts(yield func([]byte) bool) {
 	prev := 0
 	for _, e := range b.ext {
-		if e.at > prev && !yield(b.B[prev:e.at]) {
+		at := int(e.at)
+		if at > prev && !yield(b.B[prev:at]) {
 			return
 		}
-		if !yield(e.p) {
+		if !yield(e.bytes()) {
 			return
 		}
-		prev = e.at
+		prev = at
 	}
 	if len(b.B) > prev {
 		yield(b.B[prev:])
 	}
 }
 
+// stackIovecs is how many iovecs writev builds on its stack; more go in
+// the buffer's own slice.
+const stackIovecs = 64
+
 // writev writes the buffer to fd with one writev system call (two
 // iovecs per extent at most) and returns how much was written: all of it,
 // less when the socket is full, 0 on an error (the caller's fallback
 // write through gnet reports it).
 func (b *sendBuf) writev(fd int) int {
-	iov := b.iov[:0]
+	if 2*len(b.ext)+1 > stackIovecs {
+		b.iov = b.iovecs(b.iov[:0])
+		return writevAll(fd, b.iov)
+	}
+	var onStack [stackIovecs]unix.Iovec // does not escape: writevAll keeps nothing
+	return writevAll(fd, b.iovecs(onStack[:0]))
+}
+
+// iovecs appends the iovecs of the buffer's parts to iov.
+func (b *sendBuf) iovecs(iov []unix.Iovec) []unix.Iovec {
 	for p := range b.parts {
 		var v unix.Iovec
 		v.Base = &p[0]
 		v.SetLen(len(p))
 		iov = append(iov, v)
 	}
-	b.iov = iov
+	return iov
+}
+
+// writevAll makes one writev system call (retried on EINTR) and returns
+// what it wrote, 0 on an error.
+func writevAll(fd int, iov []unix.Iovec) int {
 	if len(iov) == 0 {
 		return 0
 	}
@@ -145,8 +233,12 @@ func (b *sendBuf) appendRest(dst []byte, n int) []byte {
 }
 
 // sendPool holds the sendBufs of outboxes between writes, so that an idle
-// connection holds none. The zero value is ready to use.
-type sendPool struct{ p sync.Pool }
+// connection holds none, and the published frames (pubFrame) between
+// publishes. The zero value is ready to use.
+type sendPool struct {
+	p      sync.Pool
+	frames sync.Pool
+}
 
 // get returns an empty sendBuf.
 func (sp *sendPool) get() *sendBuf {
@@ -159,14 +251,12 @@ func (sp *sendPool) get() *sendBuf {
 // put empties b and keeps it for reuse, unless it grew past
 // maxPooledSend. b must not be used afterwards.
 func (sp *sendPool) put(b *sendBuf) {
+	b.dropRefs(sp)
 	if cap(b.B) > maxPooledSend {
 		return
 	}
 	b.B = b.B[:0]
 	b.inLo, b.inHi = 0, 0
-	clear(b.ext) // the payloads are gnet's: drop the references
-	b.ext = b.ext[:0]
-	b.extBytes = 0
 	b.tally = tally{}
 	clear(b.iov)
 	b.iov = b.iov[:0]

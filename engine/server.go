@@ -78,12 +78,12 @@ type Server struct {
 	// Topics (topics.go, fanout.go): the index, each subscribed
 	// connection's topics, the publishes waiting for a connection's
 	// fragmented message, the loops' queues (one slot per event loop,
-	// filled as loops get subscribers), the frames' pool, counters.
+	// filled as loops get subscribers), counters (the frames' pool is in
+	// sends).
 	topics     topicIndex
 	subs       sideTable[*connTopics]
 	deferrals  sideTable[*deferredList]
 	loops      []atomic.Pointer[loopQueue]
-	frames     sync.Pool
 	topicCount atomic.Int64
 	subCount   atomic.Int64
 	publishes  atomic.Uint64

@@ -32,10 +32,11 @@ func (c *connection) Flush() {
 		c.afterFlush()
 		return
 	}
-	if o.flags.has(scheduled) || o.gnetPending > 0 || o.buf.tally.rare() {
+	if o.flags.has(scheduled) || o.gnetPending > 0 || o.buf.tally.rare() || len(o.buf.ext) > 0 {
 		// The loop is about to flush, or gnet holds earlier bytes: writing
 		// here could reorder them. (Or the buffer holds what the loop
-		// counts: control frames, a full queue. See stats.go.)
+		// counts: control frames, a full queue, see stats.go; or
+		// published frames, which come scheduled.)
 		o.mu.Unlock()
 		o.wmu.Unlock()
 		c.wakeLoop()
@@ -72,6 +73,7 @@ func (c *connection) requeue(b *sendBuf, n int) {
 		return
 	}
 	if o.buf != nil {
+		o.buf.flatten(&c.srv.sends)
 		rest = append(rest, o.buf.B...)
 		b.tally = o.buf.tally // b's own went with carry
 		c.srv.sends.put(o.buf)
