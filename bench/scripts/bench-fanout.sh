@@ -22,6 +22,11 @@
 #              (at most 64 in flight): latency, and the server's VmRSS during
 #              the traffic against its VmRSS with the same connections idle
 #
+# volley-event-b and volley-blocking-b (in SERVERS) run VOLLEY_FANOUT_B, a
+# build of bench/cmd/volley-fanout at another commit, for an A/B in one run:
+#   git worktree add /tmp/base BASE && go -C /tmp/base build -o "$PWD/bench/bin/volley-fanout-b" ./bench/cmd/volley-fanout
+#   SERVERS="volley-event volley-event-b" bench/scripts/bench-fanout.sh
+#
 # Every setting below can be overridden from the environment.
 # "bench/scripts/bench-fanout.sh build" only builds the binaries into bench/bin/.
 set -euo pipefail
@@ -47,6 +52,7 @@ QUIET_MAX=${QUIET_MAX:-20}         # before each run, wait for both cores to be 
 QUIET_WAIT=${QUIET_WAIT:-60}       # ... for at most this many seconds
 NOISE=${NOISE:-10}                 # flag runs where other processes used more than this % of a core ...
 RERUN_NOISY=${RERUN_NOISY:-2}      # ... and run them again up to this many times (discarded runs: noisy.jsonl)
+VOLLEY_FANOUT_B=${VOLLEY_FANOUT_B:-bench/bin/volley-fanout-b}
 PROFILE=${PROFILE:-0}              # 1: the volley servers write a CPU profile per run (<run>.pprof)
 BUILD=${BUILD:-1}
 RESULTS=${RESULTS:-bench/results}
@@ -136,6 +142,8 @@ server_cmd() {
 	volley-blocking) echo "$BIN/volley-fanout -addr $addr -api blocking $prof" ;;
 	volley-registry) echo "$BIN/volley-fanout -addr $addr -api event -mode registry $prof" ;;
 	volley-registry-blocking) echo "$BIN/volley-fanout -addr $addr -api blocking -mode registry $prof" ;;
+	volley-event-b) echo "$VOLLEY_FANOUT_B -addr $addr -api event $prof" ;;
+	volley-blocking-b) echo "$VOLLEY_FANOUT_B -addr $addr -api blocking $prof" ;;
 	gws) echo "$BIN/gws-fanout -addr $addr" ;;
 	gorilla)
 		# the chat example's 256-message queue drops subscribers when 100
