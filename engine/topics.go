@@ -19,8 +19,9 @@ import (
 // (topicLoop). It is split in shards by the name's hash, so publishes and
 // subscriptions on different topics rarely meet on a lock. A publish
 // encodes its frame once (fanout.go) and hands it to each loop that has
-// subscribers, once; the loop appends it to its subscribers' outboxes and
-// writes each of them once per batch.
+// subscribers, once; the loop appends a reference to it to its
+// subscribers' outboxes (sendBuf.appendShared) and writes each of them
+// once per batch.
 //
 // Locks, always taken in this order: a connection's connTopics.mu, a
 // shard's mu, a topic's mu, a loop queue's mu. Broker.Subscribe and

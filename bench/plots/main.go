@@ -8,14 +8,14 @@
 // It is a module of its own so that gonum/plot stays out of the library's
 // go.mod. Inputs (see bench/published/README.md):
 //
-//   - echo-20261125/medians.csv: echo throughput per scenario and server;
+//   - <run>/runs.jsonl and <run>-capped0.5/runs.jsonl: the echo runs,
+//     pinned and capped (bench/cmd/wsload's JSON lines), whose scenario d
+//     is also the idle run;
 //   - <run>-fanout-capped0.5/runs.jsonl: the fan-out run (bench/cmd/fanload's JSON lines);
-//   - <run>/runs.jsonl of the idle run (scenario d, bench/cmd/wsload -idle).
 package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -39,10 +39,12 @@ import (
 
 // The published runs the plots are drawn from.
 const (
-	echoCSV  = "echo-20261125/medians.csv"
-	fanRun   = "20261203-003547-fanout-capped0.5"
-	idleRun  = "20261202-203737"
-	fanTitle = "run 20261203-003547, commit 65dd5f8, server capped at half a core"
+	echoPinned = "20261203-071655" // make bench: a b c d, pinned
+	echoCapped = "20261203-072726-capped0.5"
+	echoCommit = "b4fb148"
+	idleRun    = echoPinned
+	fanRun     = "20261203-080306-fanout-capped0.5"
+	fanTitle   = "run 20261203-080306, commit 38fa9e5, server capped at half a core"
 )
 
 // servers in the order the plots and tables show them, with their colours.
@@ -87,9 +89,13 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("plots: ")
 
-	echo, err := readEcho(filepath.Join(*data, echoCSV))
-	if err != nil {
-		log.Fatal(err)
+	var echo []echoRow
+	for _, run := range []string{echoPinned, echoCapped} {
+		rows, err := readEcho(filepath.Join(*data, run), run)
+		if err != nil {
+			log.Fatal(err)
+		}
+		echo = append(echo, rows...)
 	}
 	fan, err := readFanout(filepath.Join(*data, fanRun, "runs.jsonl"))
 	if err != nil {
@@ -113,36 +119,66 @@ func main() {
 	}
 }
 
-// echoRow is one line of medians.csv: one server in one scenario of one run.
+// echoRow is one server in one scenario of one echo run: medians over its
+// rounds.
 type echoRow struct {
 	run, capped, scenario, server string
 	msgs, min, max, p50, p99      float64
 }
 
-func readEcho(path string) ([]echoRow, error) {
-	f, err := os.Open(path)
+// echoRunLine is one line of bench.sh's runs.jsonl in scenarios a, b, c.
+type echoRunLine struct {
+	Scenario string `json:"scenario"`
+	Server   string `json:"server"`
+	Cap      string `json:"cap"`
+	RC       int    `json:"rc"`
+	Result   struct {
+		MsgsPerS float64 `json:"msgs_per_s"`
+		Lat      latency `json:"lat_us"`
+		Errors   int     `json:"errors"`
+	} `json:"result"`
+}
+
+// readEcho reads the echo scenarios of the run in dir (named run) and
+// returns a row per scenario and server.
+func readEcho(dir, run string) ([]echoRow, error) {
+	path := filepath.Join(dir, "runs.jsonl")
+	lines, err := readJSONL[echoRunLine](path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comment = '#'
-	recs, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	type key struct{ scenario, server string }
+	msgs, p50, p99 := map[key][]float64{}, map[key][]float64{}, map[key][]float64{}
+	var keys []key
+	capped := "none"
+	for _, l := range lines {
+		if l.Scenario == "d" {
+			continue
+		}
+		if l.RC != 0 || l.Result.Errors != 0 {
+			return nil, fmt.Errorf("%s: a failed run of %s in %s", path, l.Server, l.Scenario)
+		}
+		if l.Cap != "" {
+			capped = l.Cap
+		}
+		k := key{l.Scenario, l.Server}
+		if _, ok := msgs[k]; !ok {
+			keys = append(keys, k)
+		}
+		msgs[k] = append(msgs[k], l.Result.MsgsPerS)
+		p50[k] = append(p50[k], l.Result.Lat.P50)
+		p99[k] = append(p99[k], l.Result.Lat.P99)
 	}
 	var rows []echoRow
-	for _, rec := range recs {
-		if len(rec) < 10 {
-			return nil, fmt.Errorf("%s: a line of %d fields", path, len(rec))
-		}
-		row := echoRow{run: rec[0], capped: rec[2], scenario: rec[3], server: rec[4]}
-		for i, p := range []*float64{&row.msgs, &row.min, &row.max, &row.p50, &row.p99} {
-			if *p, err = strconv.ParseFloat(rec[5+i], 64); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		rows = append(rows, row)
+	for _, k := range keys {
+		rows = append(rows, echoRow{
+			run: run, capped: capped, scenario: k.scenario, server: k.server,
+			msgs: median(msgs[k]), min: slices.Min(msgs[k]), max: slices.Max(msgs[k]),
+			p50: median(p50[k]), p99: median(p99[k]),
+		})
+	}
+	if len(rows) == 0 {
+		return nil, errors.New(path + ": no echo runs")
 	}
 	return rows, nil
 }
@@ -318,9 +354,9 @@ func plotEcho(rows []echoRow, file string) error {
 		}
 		p := plot.New()
 		if capped == "none" {
-			p.Title.Text = "Echo, server pinned to one core (run " + run + ", commit 690fb9c)"
+			p.Title.Text = "Echo, server pinned to one core (run " + run + ", commit " + echoCommit + ")"
 		} else {
-			p.Title.Text = "Echo, server capped at half a core (run " + run + ", commit 690fb9c)"
+			p.Title.Text = "Echo, server capped at half a core (run " + run + ", commit " + echoCommit + ")"
 		}
 		p.Y.Label.Text = "msgs/s ÷ gorilla's (medians of 3 rounds)"
 		var labels []string
