@@ -57,11 +57,9 @@ func main() {
 	read := flag.String("read", "", "internal: be the reader, dialing this address")
 	flag.Parse()
 	if *read != "" {
-		if err := reader(*read, *conns, *readerCore); err != nil {
-			fmt.Fprintln(os.Stderr, "writefloor reader:", err)
-			os.Exit(1)
-		}
-		return
+		err := reader(*read, *conns, *readerCore)
+		fmt.Fprintln(os.Stderr, "writefloor reader:", err)
+		os.Exit(1)
 	}
 	r, err := writer(*conns, *size, *duration, *writerCore, *readerCore)
 	if err != nil {
@@ -190,7 +188,8 @@ func writer(conns, size int, duration time.Duration, writerCore, readerCore int)
 }
 
 // reader dials conns connections to addr, reads and discards everything on
-// each, and prints a line on stdout once they are all open.
+// each, and prints a line on stdout once they are all open. It returns
+// only when it fails; the writer kills it when done.
 func reader(addr string, conns, core int) error {
 	if err := pin(core); err != nil {
 		return err
