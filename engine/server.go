@@ -143,6 +143,7 @@ func New(cfg Config) *Server {
 	s.counts = make([]loopCounts, min(max(c.EventLoops, 1), 256)) // gnet runs at most 256 loops
 	s.start = time.Now()
 	s.clock.Store(momentOf(0))
+	s.ticks.init()
 	return s
 }
 

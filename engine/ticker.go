@@ -37,15 +37,25 @@ type ticker struct {
 	asleep atomic.Bool
 	// active is set by traffic, cleared by each scan: traffic since the
 	// last scan.
-	active atomic.Bool
-	runs   atomic.Int64 // how many times it ran (for tests)
+	active  atomic.Bool
+	runs    atomic.Int64 // how many times it ran (for tests)
+	running atomic.Bool  // start was called
 }
 
-// start runs the ticker for s.
-func (t *ticker) start(s *Server) {
+// init makes the ticker's channels. New calls it, so that they exist
+// before any goroutine of the server can wake the ticker: a handler that
+// runs before Start has started the ticker (its connection was accepted
+// as soon as the listener was up) pokes a buffered channel the ticker
+// reads once it runs.
+func (t *ticker) init() {
 	t.poke = make(chan struct{}, 1)
 	t.quit = make(chan struct{})
 	t.done = make(chan struct{})
+}
+
+// start runs the ticker for s, once.
+func (t *ticker) start(s *Server) {
+	t.running.Store(true)
 	go t.run(s)
 }
 
@@ -60,7 +70,9 @@ func (t *ticker) stop() {
 	default:
 		close(t.quit)
 	}
-	<-t.done
+	if t.running.Load() {
+		<-t.done
+	}
 }
 
 // wake makes the ticker run now. Any goroutine.
