@@ -54,35 +54,21 @@ CG=""
 
 log() { printf '%s\n' "$*" >&2; }
 
+TAG=bench
 # shellcheck source=bench/scripts/lib/server.sh
 . bench/scripts/lib/server.sh
+# shellcheck source=bench/scripts/lib/machine.sh
+. bench/scripts/lib/machine.sh
 
 cleanup() {
 	local rc=$?
 	stop_load
 	stop_server
-	if [ -n "$CG" ] && [ -d "$CG" ]; then
-		# anything left in the group goes back to the root group first
-		while read -r p; do
-			echo "$p" >"$CGROUP_ROOT/cgroup.procs" 2>/dev/null || true
-		done <"$CG/cgroup.procs"
-		rmdir "$CG" 2>/dev/null || log "bench: could not remove cgroup $CG"
-	fi
+	remove_cgroup
 	return $rc
 }
 trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT TERM
-
-# duration_s 1500ms|5s|2m -> whole seconds, rounded up
-duration_s() {
-	local d=$1
-	case $d in
-	*ms) echo $(((${d%ms} + 999) / 1000)) ;;
-	*s) echo "${d%s}" | awk '{printf "%d\n", ($1 == int($1)) ? $1 : int($1) + 1}' ;;
-	*m) echo $((${d%m} * 60)) ;;
-	*) echo "$d" ;;
-	esac
-}
 
 build() {
 	mkdir -p "$BIN"
@@ -93,37 +79,6 @@ build() {
 	(cd bench/peers && for p in gorilla-echo gws-echo nbio-echo gnet-echo; do
 		go build -o "../bin/$p" "./cmd/$p"
 	done)
-}
-
-# busy percentage of the busier of the two benchmark cores over 1 s
-cores_busy() {
-	local a b
-	a=$(grep -E "^cpu($SERVER_CORE|$LOAD_CORE) " /proc/stat)
-	sleep 1
-	b=$(grep -E "^cpu($SERVER_CORE|$LOAD_CORE) " /proc/stat)
-	paste <(echo "$a") <(echo "$b") | awk '{
-		n = NF / 2; tot = 0; idle = 0
-		for (i = 2; i <= n; i++) { d = $(i + n) - $i; tot += d; if (i == 5 || i == 6) idle += d }
-		busy = tot > 0 ? 100 * (tot - idle) / tot : 0
-		if (busy > max) max = busy
-	} END { printf "%d\n", max }'
-}
-
-wait_quiet() {
-	local waited=0 busy
-	while :; do
-		busy=$(cores_busy)
-		if [ "$busy" -le "$QUIET_MAX" ]; then
-			return 0
-		fi
-		if [ "$waited" -ge "$QUIET_WAIT" ]; then
-			log "bench: cores still ${busy}% busy after waiting ${QUIET_WAIT}s: running anyway (the run will be flagged if it is disturbed)"
-			return 0
-		fi
-		[ "$waited" -eq 0 ] && log "bench: cores ${busy}% busy with other work: waiting up to ${QUIET_WAIT}s"
-		sleep 2
-		waited=$((waited + 3))
-	done
 }
 
 # server_cmd NAME ADDR: the command line of a server, on stdout
@@ -223,9 +178,9 @@ attempt_one() {
 	args=$(load_args "$sc" | tr '\n' ' ')
 	if [ "$sc" = d ]; then
 		args="$args -duration $IDLE_HOLD"
-		limit=$(($(duration_s "$IDLE_HOLD") + 180))
+		limit=$(($(seconds "$IDLE_HOLD") + 180))
 	else
-		limit=$(($(duration_s "$DURATION") + $(duration_s "$WARMUP") + $(duration_s "$DRAIN") + 60))
+		limit=$(($(seconds "$DURATION") + $(seconds "$WARMUP") + $(seconds "$DRAIN") + 60))
 	fi
 	wait_quiet
 	for tries in 1 2 3; do
@@ -301,12 +256,7 @@ main() {
 	: >"$RUN_DIR/runs.jsonl"
 
 	if [ -n "$CAP" ]; then
-		[ -d "$CGROUP_ROOT" ] || { log "bench: no cgroup v1 cpu controller at $CGROUP_ROOT"; exit 1; }
-		CG="$CGROUP_ROOT/volley-bench-$$"
-		mkdir "$CG"
-		echo 100000 >"$CG/cpu.cfs_period_us"
-		awk -v c="$CAP" 'BEGIN { printf "%d\n", c * 100000 }' >"$CG/cpu.cfs_quota_us"
-		log "bench: servers capped at $CAP core (cgroup $CG, quota $(cat "$CG/cpu.cfs_quota_us") µs per 100000 µs)"
+		cap_cgroup
 	fi
 
 	log "bench: results in $RUN_DIR"
