@@ -264,9 +264,13 @@ func (q *loopQueue) arm() {
 }
 
 // drainChunk is the most subscribers one drain writes before it lets the
-// loop serve its other connections (and read further publishes, which
-// then join the output of the subscribers not written yet).
-const drainChunk = 256
+// loop serve its other connections and the publishing goroutines run (and
+// so take further publishes, which then join the output of the
+// subscribers not written yet). Smaller chunks make more publishes share
+// each subscriber's write: against 256, 64 measured 2.0x (event) and 2.1x
+// (blocking) the deliveries/s in f1, 1.41x and 1.49x in f2, the same rate
+// and a lower p99 in steady-f2 (BENCHMARKS.md, "Fan-out").
+const drainChunk = 64
 
 // Run is the drain, on the loop: every publish handed to the loop since
 // the last drain is appended to the outbox of each of its subscribers
