@@ -43,8 +43,8 @@ const (
 	echoCapped = "20261203-072726-capped0.5"
 	echoCommit = "b4fb148"
 	idleRun    = echoPinned
-	fanRun     = "20261203-080306-fanout-capped0.5"
-	fanTitle   = "run 20261203-080306, commit 38fa9e5, server capped at half a core"
+	fanRun     = "20261203-085613-fanout-capped0.5"
+	fanTitle   = "run 20261203-085613, commit f73d97c, server capped at half a core"
 )
 
 // servers in the order the plots and tables show them, with their colours.
