@@ -47,9 +47,9 @@ type extent struct {
 // bytes returns the extent's payload.
 func (e extent) bytes() []byte { return unsafe.Slice(e.p, e.n) }
 
-// maxRef is the largest payload, and the largest length of B before it,
-// an extent can record.
-const maxRef = math.MaxUint32
+// fitsRef reports whether n, a payload's length or B's before it, fits in
+// an extent.
+func fitsRef(n int) bool { return uint64(n) <= math.MaxUint32 }
 
 const (
 	// noCopyMin is the smallest payload SendNoCopy writes from where it
@@ -92,7 +92,7 @@ func (b *sendBuf) inInput(p []byte) bool {
 // canReference reports whether p, the payload of a frame about to be
 // appended, may be written from where it is.
 func (b *sendBuf) canReference(p []byte) bool {
-	return len(p) >= noCopyMin && len(b.ext) < maxExtents && b.inInput(p) && len(p) <= maxRef && len(b.B) <= maxRef
+	return len(p) >= noCopyMin && len(b.ext) < maxExtents && b.inInput(p) && fitsRef(len(p)) && fitsRef(len(b.B))
 }
 
 // reference records p as the bytes that follow B's current end; p is not
@@ -106,7 +106,7 @@ func (b *sendBuf) reference(p []byte) {
 // the subscriber gets (f.b or a compressed variant), as a reference to it
 // holding one of f's references; past maxExtents it copies it.
 func (b *sendBuf) appendShared(f *pubFrame, frame []byte) {
-	if len(b.ext) >= maxExtents || len(frame) > maxRef || len(b.B) > maxRef {
+	if len(b.ext) >= maxExtents || !fitsRef(len(frame)) || !fitsRef(len(b.B)) {
 		b.B = append(b.B, frame...)
 		return
 	}
