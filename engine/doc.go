@@ -26,8 +26,8 @@
 // topics, and Server.Publish (or a connection's own Publish, which skips
 // the publisher) sends a message to every subscriber. The frame is built
 // once per publish and handed to each event loop once; each loop appends
-// a 16-byte reference to it to its subscribers' output (the frame's bytes
-// are shared, not copied) and writes each of them once per batch,
+// a reference to it (24 bytes) to its subscribers' output (the frame's
+// bytes are shared, not copied) and writes each of them once per batch,
 // blocking subscribers included, without waking their goroutines and
 // without allocating. A subscriber gets each publisher's messages in
 // order, after what was sent to it before; one that does not read fast

@@ -36,8 +36,9 @@ type sendBuf struct {
 }
 
 // extent is a payload written from where it is, p[:n], after B[:at] and
-// before B[at:]: 16 bytes, the cost of a delivery waiting in a
-// subscriber's buffer (a published frame's own bytes are shared).
+// before B[at:]: 16 bytes, which with its frame's pointer in frames is
+// what a delivery waiting in a subscriber's buffer costs (a published
+// frame's own bytes are shared).
 type extent struct {
 	p  *byte
 	n  uint32
