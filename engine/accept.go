@@ -165,7 +165,7 @@ func (c *connection) openEvents(a *handshake.Accepted, extra []upgrade.HeaderFie
 func (c *connection) decide(hh HandshakeHandler, hs *Handshake) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logHandshakePanic(v, hs.RemoteAddr(), hs.req.Path)
+			c.srv.logRequestPanic(v, hs.RemoteAddr(), hs.req.Path, true)
 			err = &upgrade.StatusError{Status: http.StatusInternalServerError, Reason: "internal server error"}
 		}
 	}()

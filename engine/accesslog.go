@@ -131,11 +131,12 @@ func (c *connection) logNotFound(req *upgrade.Request) {
 	}
 }
 
-// accessBegin notes, for the access log, the handshake r a blocking
-// handler is about to answer. Loop only.
-func (c *connection) accessBegin(r *request, path string) {
+// accessBegin notes, for the access log, the handshake r for path that
+// a blocking handler is about to answer; start is accessStart's. The loop,
+// or ServeHTTP's goroutine for the bridge.
+func (c *connection) accessBegin(r *request, path string, start time.Time) {
 	if s := c.srv; s.cfg.AccessLog != nil && r.IsUpgrade() {
-		s.access.set(c, accessEntry{route: strings.Clone(path), start: time.Now()})
+		s.access.set(c, accessEntry{route: strings.Clone(path), start: start})
 	}
 }
 

@@ -61,9 +61,7 @@ func (s *Server) serveHandler(w http.ResponseWriter, r *http.Request, req *upgra
 	c := &connection{srv: s, handler: blockingRoute | rt.idx}
 	br := &bridgeRequest{request: *c.newRequest(req, head, body), w: w, r: r, remote: remoteAddr(r), done: make(chan struct{})}
 	br.ctx.Init(br)
-	if s.cfg.AccessLog != nil && br.IsUpgrade() {
-		s.access.set(c, accessEntry{route: req.Path, start: start})
-	}
+	c.accessBegin(&br.request, req.Path, start)
 	go s.runBridged(rt.fn, br)
 	<-br.done
 }
@@ -85,7 +83,7 @@ func (s *Server) endBridged(br *bridgeRequest) {
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.logHandlerPanic(v, br.remote, br.Request().Path)
+		s.logRequestPanic(v, br.remote, br.Request().Path, false)
 	}
 	if br.ctx.Flags()&hctx.Upgraded != 0 {
 		br.c.endSession(panicked)

@@ -70,7 +70,7 @@ func (c *connection) dispatch(req *upgrade.Request, data []byte) int {
 		c.handler = blockingRoute | rt.idx
 		c.flags.setPhase(phaseHandler)
 		r := c.newRequest(req, head, body)
-		c.accessBegin(r, req.Path)
+		c.accessBegin(r, req.Path, s.accessStart())
 		s.handlers.Add(1)
 		go s.runHandler(c, rt.fn, r, keepAlive)
 	}

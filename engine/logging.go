@@ -72,25 +72,18 @@ func (s *Server) logPanic(v any, c *connection, route string) {
 	s.log(slog.LevelError, "volley: handler panic recovered", attrs...)
 }
 
-// logHandshakePanic logs a panic an event route's OnHandshake recovered
-// from: on the loop, or on ServeHTTP's goroutine for the bridge, where the
-// connection has no gnet connection yet.
-func (s *Server) logHandshakePanic(v any, remote net.Addr, route string) {
-	if !s.logs(slog.LevelError) {
-		return
-	}
-	s.log(slog.LevelError, "volley: handler panic recovered", logattr.Remote(remote), logattr.Route(route), logattr.API(true), logattr.Panic(v), logattr.Stack(debug.Stack()))
-}
-
-// logHandlerPanic logs, at Error with its stack, a blocking handler's
-// panic recovered by endHandler or endBridged (which must call it), for
-// the request from remote to route. Handler goroutine.
-func (s *Server) logHandlerPanic(v any, remote net.Addr, route string) {
+// logRequestPanic logs, at Error with its stack, a panic recovered while
+// answering a request from remote for route, before its connection is a
+// WebSocket: an event route's OnHandshake (event; on the loop, or on
+// ServeHTTP's goroutine for the bridge) or a blocking handler (from
+// endHandler or endBridged). It must be called from the deferred function
+// that recovered v. Any goroutine.
+func (s *Server) logRequestPanic(v any, remote net.Addr, route string, event bool) {
 	if !s.logs(slog.LevelError) {
 		return
 	}
 	s.log(slog.LevelError, "volley: handler panic recovered",
-		logattr.Remote(remote), logattr.Route(route), logattr.API(false),
+		logattr.Remote(remote), logattr.Route(route), logattr.API(event),
 		logattr.Panic(v), logattr.Stack(debug.Stack()))
 }
 

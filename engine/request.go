@@ -226,7 +226,7 @@ func (s *Server) endHandler(c *connection, r *request, keepAlive bool) {
 	panicked := false
 	if v := recover(); v != nil {
 		panicked = true
-		s.logHandlerPanic(v, r.RemoteAddr(), r.Request().Path)
+		s.logRequestPanic(v, r.RemoteAddr(), r.Request().Path, false)
 	}
 	if r.ctx.Flags()&hctx.Upgraded != 0 {
 		c.logUpgraded() // unless the loop did
